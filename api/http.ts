@@ -37,7 +37,8 @@ export function parseTimeParam(name: string, text: unknown): number | undefined 
   if (text === undefined || text === '') return undefined;
   if (typeof text !== 'string') throw new HttpError(400, `${name}: give one time`, name);
   const ms = /^-?\d+$/.test(text) ? Number(text) : Date.parse(text);
-  if (!Number.isFinite(ms)) throw new HttpError(400, `${name}: '${text}' is neither epoch milliseconds nor ISO-8601`, name);
+  if (!Number.isFinite(ms))
+    throw new HttpError(400, `${name}: '${text}' is neither epoch milliseconds nor ISO-8601`, name);
   return ms;
 }
 

@@ -1,60 +1,69 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { ticketsConfigSchema } from '../tickets/config.js';
 
 const port = z.number().int().min(0).max(65535);
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'] as const;
 
 /** The one configuration schema: file, environment and flags all map onto it. */
-export const configSchema = z
-  .object({
-    /** Listen address for every server. */
-    host: z.string().min(1).default('127.0.0.1'),
-    /** Where the embedded stores keep their files. */
-    dataDir: z.string().min(1).default('./data'),
-    logLevel: z.enum(LOG_LEVELS).default('info'),
-    /** Always accepted as an admin Bearer token on the HTTP API. */
-    adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
-    mqtt: z
-      .object({
-        port: port.default(1883),
-        /** Optional MQTT over TLS listener; needs both files. */
-        tls: z
-          .object({ port: port.default(8883), certFile: z.string().min(1), keyFile: z.string().min(1) })
-          .optional(),
-        /** Serve MQTT over WebSocket on the HTTP server at /mqtt. */
-        websocket: z.boolean().default(true),
-      })
-      .prefault({}),
-    http: z.object({ port: port.default(8080) }).prefault({}),
-    store: z
-      .object({
-        kind: z.enum(['sqlite', 'influx']).default('sqlite'),
-        /** InfluxDB 1.x URL including the database, e.g. http://127.0.0.1:8086/forewarn. */
-        influxUrl: z.url().default('http://127.0.0.1:8086/forewarn'),
-        /** Telemetry older than this is deleted. */
-        retentionDays: z.number().int().min(1).default(30),
-      })
-      .prefault({}),
-    ingest: z
-      .object({
-        /** A batch is committed when it holds this many readings… */
-        batchMaxReadings: z.number().int().min(1).default(5000),
-        /** …or this long after its first reading arrived. */
-        batchWindowMs: z.number().int().min(0).default(10),
-        /** Readings held in memory while the store is slow or down; past it, devices wait for their PUBACK. */
-        maxBufferedReadings: z.number().int().min(1).default(200_000),
-        maxPayloadBytes: z.number().int().min(1).default(256 * 1024),
-        maxReadingsPerMessage: z.number().int().min(1).default(1000),
-        /** Readings further in the future than this are refused (device clock wrong). */
-        maxFutureSkewMs: z.number().int().min(0).default(5 * 60_000),
-        /** How many refused messages `GET /api/ingest/rejects` keeps. */
-        rejectLogSize: z.number().int().min(1).default(1000),
-        /** Most MQTT messages per second one device may send; 0 turns the limit off. */
-        deviceRateLimit: z.number().min(0).default(200),
-      })
-      .prefault({}),
-  })
-  .strict();
+export const configSchema = z.strictObject({
+  /** Listen address for every server. */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Where the embedded stores keep their files. */
+  dataDir: z.string().min(1).default('./data'),
+  logLevel: z.enum(LOG_LEVELS).default('info'),
+  /** Always accepted as an admin Bearer token on the HTTP API. */
+  adminToken: z.string().min(16, 'must be at least 16 characters').optional(),
+  mqtt: z
+    .strictObject({
+      port: port.default(1883),
+      /** Optional MQTT over TLS listener; needs both files. */
+      tls: z
+        .strictObject({ port: port.default(8883), certFile: z.string().min(1), keyFile: z.string().min(1) })
+        .optional(),
+      /** Serve MQTT over WebSocket on the HTTP server at /mqtt. */
+      websocket: z.boolean().default(true),
+    })
+    .prefault({}),
+  http: z.strictObject({ port: port.default(8080) }).prefault({}),
+  store: z
+    .strictObject({
+      kind: z.enum(['sqlite', 'influx']).default('sqlite'),
+      /** InfluxDB 1.x URL including the database, e.g. http://127.0.0.1:8086/forewarn. */
+      influxUrl: z.url().default('http://127.0.0.1:8086/forewarn'),
+      /** Telemetry older than this is deleted. */
+      retentionDays: z.number().int().min(1).default(30),
+    })
+    .prefault({}),
+  ingest: z
+    .strictObject({
+      /** A batch is committed when it holds this many readings… */
+      batchMaxReadings: z.number().int().min(1).default(5000),
+      /** …or this long after its first reading arrived. */
+      batchWindowMs: z.number().int().min(0).default(10),
+      /** Readings held in memory while the store is slow or down; past it, devices wait for their PUBACK. */
+      maxBufferedReadings: z.number().int().min(1).default(200_000),
+      maxPayloadBytes: z
+        .number()
+        .int()
+        .min(1)
+        .default(256 * 1024),
+      maxReadingsPerMessage: z.number().int().min(1).default(1000),
+      /** Readings further in the future than this are refused (device clock wrong). */
+      maxFutureSkewMs: z
+        .number()
+        .int()
+        .min(0)
+        .default(5 * 60_000),
+      /** How many refused messages `GET /api/ingest/rejects` keeps. */
+      rejectLogSize: z.number().int().min(1).default(1000),
+      /** Most MQTT messages per second one device may send; 0 turns the limit off. */
+      deviceRateLimit: z.number().min(0).default(200),
+    })
+    .prefault({}),
+  /** SLA targets, the SLA check schedule and webhook targets. */
+  tickets: ticketsConfigSchema,
+});
 
 export type Config = z.infer<typeof configSchema>;
 export type ConfigInput = z.input<typeof configSchema>;
@@ -85,7 +94,7 @@ const ENV_MAP: Record<string, { path: string[]; parse: (text: string) => unknown
 };
 
 /** Variables that are ours but not configuration (read by the CLI itself). */
-const NON_CONFIG_ENV = new Set(['FOREWARN_CONFIG']);
+const NON_CONFIG_ENV = new Set(['FOREWARN_CONFIG', 'FOREWARN_API_URL']);
 
 /** CLI flag → config path. */
 export const FLAG_MAP: Record<string, { path: string[]; parse: (text: string) => unknown }> = {
@@ -158,7 +167,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
 
   const parsed = configSchema.safeParse(merged);
   if (!parsed.success) {
-    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    for (const issue of parsed.error.issues)
+      problems.push(`${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new ConfigError(problems);
   }
   return { config: parsed.data, warnings };

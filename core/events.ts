@@ -1,3 +1,4 @@
+import type { SlaBreach, Ticket, TicketChange } from '../tickets/types.js';
 import type { Device, IngestReject, ReadingBatch } from './types.js';
 
 /** Every event that crosses module boundaries, with its arguments. */
@@ -10,4 +11,10 @@ export interface EventMap {
   deviceAvailability: [change: { device: string; online: boolean; at: number }];
   deviceRegistered: [device: Device];
   deviceRemoved: [deviceId: string];
+  /** A ticket was opened, by a finding or by a person. */
+  ticketOpened: [ticket: Ticket];
+  /** A ticket changed (finding, cleared condition, status, assignment, SLA escalation, feedback…). */
+  ticketUpdated: [ticket: Ticket, change: TicketChange];
+  /** A ticket missed an SLA deadline; `ticket` is already escalated. */
+  slaBreached: [ticket: Ticket, breach: SlaBreach];
 }

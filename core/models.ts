@@ -124,7 +124,14 @@ export const MODEL_PROFILES: Record<string, ModelProfile> = {
     },
     temperature: { warningC: 68, criticalC: 78 },
     ambientCoupling: 0.9,
-    machineFaults: ['bearing_wear', 'imbalance', 'loose_mount', 'refrigerant_leak', 'condenser_fouling', 'fan_failure'],
+    machineFaults: [
+      'bearing_wear',
+      'imbalance',
+      'loose_mount',
+      'refrigerant_leak',
+      'condenser_fouling',
+      'fan_failure',
+    ],
   },
   'FR-300': {
     id: 'FR-300',

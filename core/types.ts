@@ -51,8 +51,6 @@ export const REJECT_REASONS = [
   'payload_too_large',
   'too_many_readings',
   'no_metrics',
-  'unknown_device',
-  'rate_limited',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

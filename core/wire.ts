@@ -59,7 +59,11 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
 /** May `deviceId` publish to `topic`? Only its own telemetry and status. */
 export function mayPublish(deviceId: string, topic: string): boolean {
   const parsed = parseDeviceTopic(topic);
-  return parsed !== null && parsed.deviceId === deviceId && (parsed.kind === 'telemetry' || parsed.kind === 'status');
+  return (
+    parsed !== null &&
+    parsed.deviceId === deviceId &&
+    (parsed.kind === 'telemetry' || parsed.kind === 'status')
+  );
 }
 
 /** May `deviceId` subscribe to `filter`? Only below its own `cmd/`. */
@@ -68,5 +72,8 @@ export function maySubscribe(deviceId: string, filter: string): boolean {
   if (filter === prefix || filter === `${prefix}/#`) return true;
   if (!filter.startsWith(`${prefix}/`)) return false;
   // A wildcard may only stand for levels below the device's own cmd/ subtree.
-  return !filter.slice(prefix.length + 1).split('/').some((level, i, all) => level === '#' && i !== all.length - 1);
+  return !filter
+    .slice(prefix.length + 1)
+    .split('/')
+    .some((level, i, all) => level === '#' && i !== all.length - 1);
 }

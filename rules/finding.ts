@@ -14,7 +14,13 @@ export const MACHINE_FAULT_CODES = [
   'TEMP-DRIFT',
   'TEMP-TREND',
 ] as const;
-export const DATA_QUALITY_FAULT_CODES = ['SENSOR-STUCK', 'SENSOR-IMPOSSIBLE', 'DATA-GAP', 'OFFLINE'] as const;
+export const DATA_QUALITY_FAULT_CODES = [
+  'SENSOR-STUCK',
+  'SENSOR-IMPOSSIBLE',
+  'DATA-GAP',
+  'OFFLINE',
+  'CLOCK-SKEW',
+] as const;
 
 export type FaultCode = (typeof MACHINE_FAULT_CODES)[number] | (typeof DATA_QUALITY_FAULT_CODES)[number];
 

@@ -1,0 +1,112 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { EventBus } from '../../core/bus.js';
+import { createLogger } from '../../core/log.js';
+import { createMetrics } from '../../core/metrics.js';
+import type { Reading } from '../../core/types.js';
+import { GroupCommitter } from '../../ingest/committer.js';
+import type { TelemetryStore } from '../../store/telemetry/port.js';
+import { SqliteTelemetryStore } from '../../store/telemetry/sqlite.js';
+
+/** A real store whose writes fail while `down` is set, as a store outage would. */
+function withOutage(store: TelemetryStore) {
+  const control = { down: false, attempts: 0 };
+  const outageStore: TelemetryStore = Object.create(store);
+  outageStore.write = async (readings) => {
+    control.attempts++;
+    if (control.down) throw new Error('connection refused');
+    return store.write(readings);
+  };
+  return { store: outageStore, control };
+}
+
+const reading = (i: number): Reading => ({
+  device: `d-${i % 7}`,
+  ts: 1_700_000_000_000 + i,
+  metrics: { v: i },
+});
+
+describe('group commit', () => {
+  let dir: string;
+  let store: SqliteTelemetryStore;
+  const bus = new EventBus((_e, error) => {
+    throw error;
+  });
+  const deps = { bus, metrics: createMetrics(), log: createLogger('silent'), clock: Date.now };
+
+  beforeEach(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'forewarn-commit-'));
+    store = new SqliteTelemetryStore({ dir, retentionDays: 36500 });
+    await store.open();
+  });
+  afterEach(async () => {
+    await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('commits many messages in few transactions and reports each as durable only after its commit', async () => {
+    const committer = new GroupCommitter(
+      store,
+      { batchMaxReadings: 500, batchWindowMs: 5, maxBufferedReadings: 10_000 },
+      deps,
+    );
+    const batches: number[] = [];
+    const off = bus.on('readingsStored', (b) => {
+      batches.push(b.readings.length);
+    });
+    const durable = await Promise.all(
+      Array.from({ length: 1200 }, (_, i) =>
+        new Promise<number>((resolve) => committer.add([reading(i)], { durable: () => resolve(i) })).then(
+          async (i) => {
+            // by the time the callback runs, the reading must be readable from the store
+            const [point] = await store.query({
+              device: `d-${i % 7}`,
+              from: reading(i).ts,
+              to: reading(i).ts + 1,
+              limit: 1,
+            });
+            return point?.values.v === i;
+          },
+        ),
+      ),
+    );
+    expect(durable.every(Boolean)).toBe(true);
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(1200);
+    expect(batches.length).toBeLessThanOrEqual(6);
+    off();
+    await committer.close();
+  });
+
+  it('holds and retries while the store is down, applies backpressure past the bound, and loses nothing', async () => {
+    const { store: flaky, control } = withOutage(store);
+    const committer = new GroupCommitter(
+      flaky,
+      { batchMaxReadings: 50, batchWindowMs: 1, maxBufferedReadings: 100, retryMinMs: 5, retryMaxMs: 20 },
+      deps,
+    );
+    control.down = true;
+    const accepted: number[] = [];
+    const durable: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      committer.add([reading(i)], { accepted: () => accepted.push(i), durable: () => durable.push(i) });
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    expect(control.attempts).toBeGreaterThan(2); // retried with backoff
+    expect(durable).toEqual([]);
+    expect(accepted).toHaveLength(100); // the rest wait: their PUBACKs are withheld
+    expect(committer.buffered).toBe(100);
+    expect(await deps.metrics.backpressure.get()).toMatchObject({ values: [{ value: 1 }] });
+
+    control.down = false;
+    await committer.drain();
+    expect(accepted).toHaveLength(300);
+    expect(durable.sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
+    let stored = 0;
+    for (let d = 0; d < 7; d++)
+      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
+    expect(stored).toBe(300);
+    await committer.close();
+  });
+});
