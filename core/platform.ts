@@ -1,6 +1,5 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import cron from 'node-cron';
 import { createHttpApp } from '../api/app.js';
 import { deviceRoutes } from '../api/routes/devices.js';
 import { findingRoutes } from '../api/routes/findings.js';
@@ -81,7 +80,9 @@ export async function startPlatform(
   };
 
   try {
-    const telemetry = await createTelemetryStore(config);
+    const telemetry = await createTelemetryStore(config, (error) =>
+      log.warn({ err: error }, 'telemetry store background work failed'),
+    );
     const deviceStore = new SqliteDeviceStore(config.dataDir);
     const registry = new DeviceRegistry(deviceStore, bus, clock);
     const ingest = new Ingest(config, { store: telemetry, registry, bus, metrics, log, clock });
@@ -153,12 +154,6 @@ export async function startPlatform(
       clearInterval(seenTimer);
       await registry.flushSeen();
     });
-    const retention = cron.schedule('17 * * * *', () => {
-      telemetry
-        .deleteBefore(clock() - config.store.retentionDays * 86_400_000)
-        .catch((error) => log.error({ err: error }, 'retention clean-up failed'));
-    });
-    cleanups.push(() => retention.stop());
 
     cleanups.push(() => ingest.close());
     const broker = await Broker.create({ registry, ingest, metrics, log, clock });

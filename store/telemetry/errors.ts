@@ -41,27 +41,36 @@ export function isRetryable(error: unknown): boolean {
 /** Timestamps a store accepts: integer epoch ms within ±2^48 (about ±8,900 years around 1970). */
 export const MAX_ABS_TIMESTAMP = 2 ** 48;
 
+/** Names a store has already accepted, so that checking them again can be skipped. */
+export interface KnownNames {
+  devices?: { has(device: string): boolean };
+  metrics?: { has(metric: string): boolean };
+}
+
 /**
  * Refuses a batch that ingest should never have let through, naming the first bad reading, so that
  * a programming error cannot store something a backend would silently change.
  */
-export function assertStorable(readings: readonly Reading[]): void {
+export function assertStorable(readings: readonly Reading[], known: KnownNames = {}): void {
   for (let i = 0; i < readings.length; i++) {
-    const problem = readingProblem(readings[i]);
+    const problem = readingProblem(readings[i], known);
     if (problem) throw new StoreRequestError(`reading ${i} of the batch cannot be stored: ${problem}`);
   }
 }
 
-function readingProblem(reading: Reading): string | null {
+function readingProblem(reading: Reading, known: KnownNames): string | null {
   const { device, ts, metrics } = reading;
-  if (typeof device !== 'string' || !DEVICE_ID_PATTERN.test(device))
+  if (typeof device !== 'string' || !(known.devices?.has(device) || DEVICE_ID_PATTERN.test(device))) {
     return `device id ${JSON.stringify(device)} is invalid`;
+  }
   if (!Number.isInteger(ts) || Math.abs(ts) > MAX_ABS_TIMESTAMP)
     return `ts ${ts} is not an integer epoch-ms time`;
   let count = 0;
   for (const name in metrics) {
     const value = metrics[name];
-    if (!METRIC_NAME_PATTERN.test(name)) return `metric name ${JSON.stringify(name)} is invalid`;
+    if (!(known.metrics?.has(name) || METRIC_NAME_PATTERN.test(name))) {
+      return `metric name ${JSON.stringify(name)} is invalid`;
+    }
     if (typeof value !== 'number' || !Number.isFinite(value)) return `metric ${name} is not a finite number`;
     count++;
   }

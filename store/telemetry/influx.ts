@@ -79,6 +79,8 @@ export class InfluxTelemetryStore implements TelemetryStore {
   readonly #retentionDays: number;
   readonly #clock: () => number;
   readonly #measurement: string;
+  /** Metric names already checked, so that they are not checked again in every batch. */
+  readonly #acceptedMetrics = new Set<string>();
   #opened = false;
 
   constructor(options: InfluxTelemetryStoreOptions) {
@@ -114,7 +116,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
       database,
       username: url.username ? decodeURIComponent(url.username) : undefined,
       password: url.password ? decodeURIComponent(url.password) : undefined,
-      pool: { maxRetries: 0, requestTimeout: options.requestTimeoutMs ?? 10_000, backoff: NO_BACKOFF },
+      pool: { maxRetries: 0, requestTimeout: options.requestTimeoutMs ?? 30_000, backoff: NO_BACKOFF },
     });
   }
 
@@ -147,15 +149,17 @@ export class InfluxTelemetryStore implements TelemetryStore {
    */
   async write(readings: readonly Reading[]): Promise<WriteResult> {
     this.#requireOpen();
-    assertStorable(readings);
+    assertStorable(readings, { metrics: this.#acceptedMetrics });
     const oldest = this.#clock() - this.#retentionDays * DAY_MS;
     const seen = new Set<string>();
     const points: IPoint[] = [];
     let duplicates = 0;
     for (const { device, ts, metrics } of readings) {
       for (const name in metrics) {
+        if (this.#acceptedMetrics.has(name)) continue;
         if (RESERVED_FIELDS.has(name))
           throw new StoreRequestError(`InfluxDB cannot store a metric named '${name}'`);
+        this.#acceptedMetrics.add(name);
       }
       if (ts < oldest) continue;
       const key = `${device}\n${ts}`;

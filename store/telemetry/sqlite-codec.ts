@@ -31,25 +31,19 @@ const MAX_SCALE = POW10.length - 1;
  * Scaled values and timestamps stay below 2^50 so that their deltas, deltas of deltas and zigzag forms
  * remain exactly representable doubles (at most 2^53).
  */
-export const MAX_ENCODABLE = 2 ** 50;
+const MAX_ENCODABLE = 2 ** 50;
 
-/** The smallest k in 0..6 such that round(value·10^k)/10^k gives back `value` exactly, or RAW. */
-export function decimalScale(value: number): number {
-  // -0 would come back as 0; the raw encoding keeps its sign.
-  if (value === 0) return Object.is(value, -0) ? RAW : 0;
-  for (let k = 0; k <= MAX_SCALE; k++) {
-    const scaled = value * POW10[k];
-    if (Math.abs(scaled) >= MAX_ENCODABLE) return RAW;
-    if (Math.round(scaled) / POW10[k] === value) return k;
-  }
-  return RAW;
-}
-
-/** Is `value` reproduced exactly by scale `k`? */
+/** Is `value` reproduced exactly by round(value·10^k)/10^k, within the exact range? -0 never is. */
 function fitsScale(value: number, k: number): boolean {
   if (Object.is(value, -0)) return false;
   const scaled = value * POW10[k];
   return Math.abs(scaled) < MAX_ENCODABLE && Math.round(scaled) / POW10[k] === value;
+}
+
+/** The smallest k in 0..6 such that round(value·10^k)/10^k gives back `value` exactly, or RAW (7). */
+export function decimalScale(value: number): number {
+  for (let k = 0; k <= MAX_SCALE; k++) if (fitsScale(value, k)) return k;
+  return RAW;
 }
 
 /** A growable byte buffer with varint, zigzag and float64 writers; reused between encodings. */
@@ -61,6 +55,15 @@ export class ByteWriter {
   reset(): this {
     this.#length = 0;
     return this;
+  }
+
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Drops what was written after `length` bytes. */
+  truncate(length: number): void {
+    this.#length = Math.min(length, this.#length);
   }
 
   #reserve(extra: number): void {
@@ -163,7 +166,13 @@ export class ByteReader {
 /** Collects readings (in ascending, distinct time order) into a Block. */
 export class BlockBuilder {
   readonly #ts: number[] = [];
-  readonly #columns = new Map<number, number[]>();
+  #columns = new Map<number, Float64Array>();
+  #capacity: number;
+
+  /** `capacity`: readings expected; more are fine. */
+  constructor(capacity = 64) {
+    this.#capacity = Math.max(1, capacity);
+  }
 
   get size(): number {
     return this.#ts.length;
@@ -172,47 +181,72 @@ export class BlockBuilder {
   /** Appends one reading; its timestamp must be later than the previous one. */
   add(ts: number, metrics: Readonly<Record<string, number>>, idOf: (metric: string) => number): void {
     const row = this.#ts.length;
+    if (row === this.#capacity) this.#grow();
     this.#ts.push(ts);
     for (const name in metrics) {
       const id = idOf(name);
       let column = this.#columns.get(id);
       if (!column) {
-        column = new Array<number>(row).fill(Number.NaN);
+        column = new Float64Array(this.#capacity).fill(Number.NaN);
         this.#columns.set(id, column);
       }
-      column.push(metrics[name]);
+      column[row] = metrics[name];
     }
-    for (const column of this.#columns.values()) if (column.length === row) column.push(Number.NaN);
+  }
+
+  #grow(): void {
+    this.#capacity *= 2;
+    const grown = new Map<number, Float64Array>();
+    for (const [id, values] of this.#columns) {
+      const column = new Float64Array(this.#capacity).fill(Number.NaN);
+      column.set(values);
+      grown.set(id, column);
+    }
+    this.#columns = grown;
   }
 
   build(): Block {
+    const n = this.#ts.length;
     const columns = new Map<number, Float64Array>();
-    for (const [id, values] of this.#columns) columns.set(id, Float64Array.from(values));
+    for (const [id, values] of this.#columns)
+      columns.set(id, n === values.length ? values : values.subarray(0, n));
     return { ts: this.#ts, columns };
   }
 }
 
-/** The one scale that reproduces every present value of a column, or RAW. */
+/**
+ * The smallest scale at which every present value of a column fits, or RAW. One check per value in the
+ * common case: only a value that needs more decimals than those before it searches for its own scale.
+ */
 function columnScale(values: Float64Array): number {
   let k = 0;
   for (const value of values) {
+    if (Number.isNaN(value) || fitsScale(value, k)) continue;
+    k = Math.max(k, decimalScale(value));
+    if (k === RAW) return RAW;
+  }
+  return k;
+}
+
+/**
+ * Writes one column's values at scale `k`; false (with bytes written) when a value does not come back
+ * exactly at that scale, as can happen for a value that fitted a smaller one.
+ */
+function writeValues(writer: ByteWriter, values: Float64Array, k: number): boolean {
+  if (k === RAW) {
+    for (const value of values) if (!Number.isNaN(value)) writer.float(value);
+    return true;
+  }
+  const scale = POW10[k];
+  let previous = 0;
+  for (const value of values) {
     if (Number.isNaN(value)) continue;
-    const own = decimalScale(value);
-    if (own === RAW) return RAW;
-    if (own > k) k = own;
+    const scaled = Math.round(value * scale);
+    if (scaled / scale !== value || Math.abs(scaled) >= MAX_ENCODABLE) return false;
+    writer.int(scaled - previous);
+    previous = scaled;
   }
-  // A value exact at its own scale is nearly always exact at a larger one too; check rather than assume.
-  for (; k <= MAX_SCALE; k++) {
-    let fits = true;
-    for (const value of values) {
-      if (!Number.isNaN(value) && !fitsScale(value, k)) {
-        fits = false;
-        break;
-      }
-    }
-    if (fits) return k;
-  }
-  return RAW;
+  return true;
 }
 
 /**
@@ -239,114 +273,121 @@ export function encodeChunk(writer: ByteWriter, block: Block): Buffer {
   writer.uint(present.length);
   for (const [id, values] of present) {
     writer.uint(id);
-    const k = columnScale(values);
-    const count = values.reduce((sum, value) => (Number.isNaN(value) ? sum : sum + 1), 0);
-    writer.byte(count < n ? k | SPARSE : k);
-    if (count < n) {
-      for (let i = 0; i < n; i += 8) {
-        let bits = 0;
-        for (let j = 0; j < 8 && i + j < n; j++) if (!Number.isNaN(values[i + j])) bits |= 1 << j;
-        writer.byte(bits);
+    let count = 0;
+    for (const value of values) if (!Number.isNaN(value)) count++;
+    const start = writer.length;
+    for (let k = columnScale(values); ; k = k < MAX_SCALE ? k + 1 : RAW) {
+      writer.truncate(start);
+      writer.byte(count < n ? k | SPARSE : k);
+      if (count < n) {
+        for (let i = 0; i < n; i += 8) {
+          let bits = 0;
+          for (let j = 0; j < 8 && i + j < n; j++) if (!Number.isNaN(values[i + j])) bits |= 1 << j;
+          writer.byte(bits);
+        }
       }
-    }
-    let previousScaled = 0;
-    for (const value of values) {
-      if (Number.isNaN(value)) continue;
-      if (k === RAW) {
-        writer.float(value);
-      } else {
-        const scaled = Math.round(value * POW10[k]);
-        writer.int(scaled - previousScaled);
-        previousScaled = scaled;
-      }
+      if (writeValues(writer, values, k)) break;
     }
   }
   return writer.view();
 }
 
-function readChunkTimestamps(reader: ByteReader): number[] {
+/** Reads a chunk's header; returns how many readings it holds. */
+function readCount(reader: ByteReader): number {
   const version = reader.byte();
   if (version !== CHUNK_VERSION) throw new CorruptDataError(`unknown chunk version ${version}`);
-  const n = reader.uint();
-  const ts = new Array<number>(n);
+  return reader.uint();
+}
+
+/** Reads `n` timestamps into `ts` from `offset` on. */
+function readTimestamps(reader: ByteReader, n: number, ts: number[], offset: number): void {
   let previous = 0;
   let delta = 0;
   for (let i = 0; i < n; i++) {
     delta = i < 2 ? reader.int() : delta + reader.int();
     previous += delta;
-    ts[i] = previous;
+    ts[offset + i] = previous;
   }
-  return ts;
+}
+
+/** How many readings a chunk holds (reads only its header). */
+export function chunkLength(bytes: Uint8Array): number {
+  return readCount(new ByteReader(bytes));
 }
 
 /** Only the timestamps of a chunk (cheaper than a full decode, for duplicate checks). */
 export function decodeChunkTimestamps(bytes: Uint8Array): number[] {
-  return readChunkTimestamps(new ByteReader(bytes));
+  const reader = new ByteReader(bytes);
+  const n = readCount(reader);
+  const ts = new Array<number>(n);
+  readTimestamps(reader, n, ts, 0);
+  return ts;
+}
+
+/**
+ * Decodes chunks of one series, whose timestamps are all distinct, into one block in time order: the
+ * readings of each chunk go straight into shared columns, and are sorted only if the chunks interleave.
+ */
+export function decodeChunks(chunks: readonly Uint8Array[]): Block {
+  const readers = chunks.map((bytes) => new ByteReader(bytes));
+  const counts = readers.map(readCount);
+  const total = counts.reduce((sum, n) => sum + n, 0);
+  const ts = new Array<number>(total);
+  const columns = new Map<number, Float64Array>();
+  let offset = 0;
+  let ordered = true;
+  readers.forEach((reader, c) => {
+    const n = counts[c];
+    readTimestamps(reader, n, ts, offset);
+    if (offset > 0 && n > 0 && ts[offset] <= ts[offset - 1]) ordered = false;
+    const columnCount = reader.uint();
+    for (let column = 0; column < columnCount; column++) {
+      const id = reader.uint();
+      let values = columns.get(id);
+      if (!values) {
+        values = new Float64Array(total).fill(Number.NaN);
+        columns.set(id, values);
+      }
+      readValues(reader, n, values, offset);
+    }
+    if (!reader.done) throw new CorruptDataError('trailing bytes after the last column');
+    offset += n;
+  });
+  return ordered ? { ts, columns } : sortBlock({ ts, columns });
 }
 
 export function decodeChunk(bytes: Uint8Array): Block {
-  const reader = new ByteReader(bytes);
-  const ts = readChunkTimestamps(reader);
-  const n = ts.length;
-  const columnCount = reader.uint();
-  const columns = new Map<number, Float64Array>();
-  for (let c = 0; c < columnCount; c++) {
-    const id = reader.uint();
-    const tag = reader.byte();
-    const k = tag & ~SPARSE;
-    if (k > RAW) throw new CorruptDataError(`unknown column encoding ${tag}`);
-    const bitmap = tag & SPARSE ? reader.bytes(Math.ceil(n / 8)) : null;
-    const values = new Float64Array(n);
-    let scaled = 0;
-    for (let i = 0; i < n; i++) {
-      if (bitmap && !(bitmap[i >> 3] & (1 << (i & 7)))) {
-        values[i] = Number.NaN;
-      } else if (k === RAW) {
-        values[i] = reader.float();
-      } else {
-        scaled += reader.int();
-        values[i] = scaled / POW10[k];
-      }
-    }
-    columns.set(id, values);
-  }
-  if (!reader.done) throw new CorruptDataError('trailing bytes after the last column');
-  return { ts, columns };
+  return decodeChunks([bytes]);
 }
 
-/** Combines blocks whose timestamps are all distinct into one block in time order. */
-export function combineBlocks(blocks: readonly Block[]): Block {
-  const parts = blocks.filter((block) => block.ts.length > 0);
-  if (parts.length === 0) return { ts: [], columns: new Map() };
-  if (parts.length === 1) return parts[0];
-  const n = parts.reduce((sum, block) => sum + block.ts.length, 0);
-  const ts = new Array<number>(n);
-  const fromPart = new Uint32Array(n);
-  const fromRow = new Uint32Array(n);
-  let out = 0;
-  let ordered = true;
-  parts.forEach((block, p) => {
-    if (out > 0 && block.ts[0] <= ts[out - 1]) ordered = false;
-    for (let row = 0; row < block.ts.length; row++, out++) {
-      ts[out] = block.ts[row];
-      fromPart[out] = p;
-      fromRow[out] = row;
+/** Reads one column's `n` entries into `values` from `offset` on, leaving absent ones as they are (NaN). */
+function readValues(reader: ByteReader, n: number, values: Float64Array, offset: number): void {
+  const tag = reader.byte();
+  const k = tag & ~SPARSE;
+  if (k > RAW) throw new CorruptDataError(`unknown column encoding ${tag}`);
+  const bitmap = tag & SPARSE ? reader.bytes(Math.ceil(n / 8)) : null;
+  let scaled = 0;
+  for (let i = 0; i < n; i++) {
+    if (bitmap && !(bitmap[i >> 3] & (1 << (i & 7)))) continue;
+    if (k === RAW) {
+      values[offset + i] = reader.float();
+    } else {
+      scaled += reader.int();
+      values[offset + i] = scaled / POW10[k];
     }
-  });
-  // Parts usually follow each other in time; only stragglers make them interleave.
-  const order = ordered ? null : Array.from({ length: n }, (_, i) => i).sort((a, b) => ts[a] - ts[b]);
-  const columns = new Map<number, Float64Array>();
-  for (const id of new Set(parts.flatMap((block) => [...block.columns.keys()]))) {
-    const sources = parts.map((block) => block.columns.get(id));
-    const values = new Float64Array(n);
-    for (let i = 0; i < n; i++) {
-      const at = order ? order[i] : i;
-      const source = sources[fromPart[at]];
-      values[i] = source ? source[fromRow[at]] : Number.NaN;
-    }
-    columns.set(id, values);
   }
-  return { ts: order ? order.map((i) => ts[i]) : ts, columns };
+}
+
+/** The block's readings in time order (stragglers written after later readings make chunks interleave). */
+function sortBlock(block: Block): Block {
+  const order = Array.from(block.ts, (_, i) => i).sort((a, b) => block.ts[a] - block.ts[b]);
+  const columns = new Map<number, Float64Array>();
+  for (const [id, values] of block.columns)
+    columns.set(
+      id,
+      Float64Array.from(order, (i) => values[i]),
+    );
+  return { ts: order.map((i) => block.ts[i]), columns };
 }
 
 /** The readings of a block at or after `from`. */

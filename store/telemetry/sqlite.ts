@@ -1,5 +1,6 @@
 import { mkdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { setImmediate as pause } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Reading } from '../../core/types.js';
 import { assertStorable, StoreRequestError, StoreUnavailableError } from './errors.js';
@@ -8,8 +9,9 @@ import {
   type Block,
   BlockBuilder,
   ByteWriter,
-  combineBlocks,
+  chunkLength,
   decodeChunk,
+  decodeChunks,
   decodeChunkTimestamps,
   encodeChunk,
   sliceFrom,
@@ -199,19 +201,15 @@ function prepareStatements(db: Database.Database) {
 
 type Statements = ReturnType<typeof prepareStatements>;
 
-/** The readings of one write for one series and bucket. */
-interface WriteGroup {
-  series: SeriesState;
-  bucket: number;
-  readings: Reading[];
-}
-
 /**
  * Telemetry in one embedded SQLite file. A write stores, per device and ten-minute bucket, one hot row
  * holding its readings as a block; once a series has moved a few minutes past the end of an hour, that
  * hour's hot rows are sealed into one compressed chunk row (see sqlite-codec.ts), in small steps after
- * each write and in the background. Queries merge chunks and hot rows. Everything runs on the calling
- * thread as short synchronous transactions of bounded size.
+ * each write and in the background. Queries merge chunks and hot rows.
+ *
+ * Everything runs on the calling thread as short synchronous transactions of bounded size. A worker
+ * thread would spare the event loop only part of that work, since handing it the readings means
+ * serialising every one of them on this thread, and it would need its own protocol and failure handling.
  */
 export class SqliteTelemetryStore implements TelemetryStore {
   readonly kind = 'sqlite';
@@ -334,14 +332,17 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   async write(readings: readonly Reading[]): Promise<WriteResult> {
     const db = this.#open();
-    assertStorable(readings);
+    assertStorable(readings, { devices: this.#seriesByDevice, metrics: this.#metricIds });
     const created: { series: SeriesState[]; metrics: string[] } = { series: [], metrics: [] };
     let result: WriteResult;
     try {
       result = db.transaction(() => this.#insert(readings, created))();
     } catch (error) {
       // The rolled-back transaction took these ids with it.
-      for (const series of created.series) this.#seriesByDevice.delete(series.device);
+      for (const series of created.series) {
+        this.#seriesByDevice.delete(series.device);
+        this.#due.delete(series);
+      }
       for (const name of created.metrics) {
         this.#metricNames.delete(this.#metricIds.get(name)!);
         this.#metricIds.delete(name);
@@ -356,7 +357,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   #insert(readings: readonly Reading[], created: { series: SeriesState[]; metrics: string[] }): WriteResult {
     const now = this.#clock();
-    const groups = new Map<string, WriteGroup>();
+    const groups = new Map<SeriesState, Map<number, Reading[]>>();
     for (const reading of readings) {
       let series = this.#seriesByDevice.get(reading.device);
       if (!series) {
@@ -370,10 +371,14 @@ export class SqliteTelemetryStore implements TelemetryStore {
         created.series.push(series);
       }
       const bucket = bucketOf(reading.ts);
-      const key = `${series.id}:${bucket}`;
-      const group = groups.get(key);
-      if (group) group.readings.push(reading);
-      else groups.set(key, { series, bucket, readings: [reading] });
+      let buckets = groups.get(series);
+      if (!buckets) {
+        buckets = new Map();
+        groups.set(series, buckets);
+      }
+      const group = buckets.get(bucket);
+      if (group) group.push(reading);
+      else buckets.set(bucket, [reading]);
     }
     const idOf = (name: string): number => {
       let id = this.#metricIds.get(name);
@@ -387,42 +392,55 @@ export class SqliteTelemetryStore implements TelemetryStore {
     };
     const storedTimes = new Map<string, Set<number>>();
     let stored = 0;
-    for (const { series, bucket, readings: group } of groups.values()) {
-      // Stable: of two readings with the same timestamp the first one sent is kept.
-      if (!isStrictlyAscending(group)) group.sort((a, b) => a.ts - b.ts);
-      const builder = new BlockBuilder();
-      let previous = Number.NaN;
-      for (const { ts, metrics } of group) {
-        if (ts === previous) continue;
-        previous = ts;
-        if (ts <= series.newestTs && this.#storedTimes(series, 'hot', bucket, storedTimes).has(ts)) continue;
-        if (
-          ts < series.sealedBefore &&
-          this.#storedTimes(series, 'chunk', windowStart(ts), storedTimes).has(ts)
-        ) {
-          continue;
+    for (const [series, buckets] of groups) {
+      for (const [bucket, group] of buckets) {
+        const block = this.#newReadings(series, bucket, group, idOf, storedTimes);
+        if (!block) continue;
+        const first = block.ts[0];
+        const last = block.ts[block.ts.length - 1];
+        this.#sql.insertHot.run(bucket, series.id, first, encodeChunk(this.#writer, block));
+        stored += block.ts.length;
+        series.hotBuckets.add(bucket);
+        series.lastWriteAt = now;
+        if (last > series.newestTs) {
+          series.newestTs = last;
+          const cutoff = sealCutoff(last);
+          if (cutoff > series.cutoff) {
+            series.cutoff = cutoff;
+            this.#due.add(series);
+          }
         }
-        builder.add(ts, metrics, idOf);
+        if (first < series.cutoff) this.#due.add(series);
       }
-      if (builder.size === 0) continue;
-      const block = builder.build();
-      const first = block.ts[0];
-      const last = block.ts[block.ts.length - 1];
-      this.#sql.insertHot.run(bucket, series.id, first, encodeChunk(this.#writer, block));
-      stored += block.ts.length;
-      series.hotBuckets.add(bucket);
-      series.lastWriteAt = now;
-      if (last > series.newestTs) {
-        series.newestTs = last;
-        const cutoff = sealCutoff(last);
-        if (cutoff > series.cutoff) {
-          series.cutoff = cutoff;
-          this.#due.add(series);
-        }
-      }
-      if (first < series.cutoff) this.#due.add(series);
     }
     return { stored, duplicates: readings.length - stored };
+  }
+
+  /** The readings of one series and bucket that are not stored yet, as a block; null when none are new. */
+  #newReadings(
+    series: SeriesState,
+    bucket: number,
+    group: Reading[],
+    idOf: (name: string) => number,
+    storedTimes: Map<string, Set<number>>,
+  ): Block | null {
+    // Stable: of two readings with the same timestamp the first one sent is kept.
+    if (!isStrictlyAscending(group)) group.sort((a, b) => a.ts - b.ts);
+    const builder = new BlockBuilder(group.length);
+    let previous = Number.NaN;
+    for (const { ts, metrics } of group) {
+      if (ts === previous) continue;
+      previous = ts;
+      if (ts <= series.newestTs && this.#storedTimes(series, 'hot', bucket, storedTimes).has(ts)) continue;
+      if (
+        ts < series.sealedBefore &&
+        this.#storedTimes(series, 'chunk', windowStart(ts), storedTimes).has(ts)
+      ) {
+        continue;
+      }
+      builder.add(ts, metrics, idOf);
+    }
+    return builder.size > 0 ? builder.build() : null;
   }
 
   /** Timestamps already stored in one hot bucket or one chunk of a series, read once per write. */
@@ -436,11 +454,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
     let times = cache.get(key);
     if (!times) {
       times = new Set();
-      if (where === 'hot') {
-        for (const data of this.#sql.selectHot.all(at, series.id))
-          for (const ts of decodeChunkTimestamps(data)) times.add(ts);
-      } else {
-        const data = this.#sql.selectChunk.get(series.id, at);
+      const blocks =
+        where === 'hot' ? this.#sql.selectHot.all(at, series.id) : [this.#sql.selectChunk.get(series.id, at)];
+      for (const data of blocks) {
         if (data) for (const ts of decodeChunkTimestamps(data)) times.add(ts);
       }
       cache.set(key, times);
@@ -472,8 +488,10 @@ export class SqliteTelemetryStore implements TelemetryStore {
       const done: WindowBuckets[] = [];
       try {
         db.transaction(() => {
-          for (; done.length < windows.length && sealed < budget; done.push(windows[done.length])) {
-            sealed += this.#seal(series, windows[done.length]);
+          while (done.length < windows.length && sealed < budget) {
+            const window = windows[done.length];
+            sealed += this.#seal(series, window);
+            done.push(window);
           }
         })();
       } catch (error) {
@@ -488,14 +506,12 @@ export class SqliteTelemetryStore implements TelemetryStore {
 
   /** Moves the hot rows of one window into its chunk; returns how many readings moved. */
   #seal(series: SeriesState, { window, buckets }: WindowBuckets): number {
-    const parts: Block[] = [];
-    for (const bucket of buckets)
-      for (const data of this.#sql.selectHot.all(bucket, series.id)) parts.push(decodeChunk(data));
-    const moved = parts.reduce((sum, part) => sum + part.ts.length, 0);
-    if (moved === 0) return 0;
+    const rows = buckets.flatMap((bucket) => this.#sql.selectHot.all(bucket, series.id));
+    if (rows.length === 0) return 0;
     const existing = this.#sql.selectChunk.get(series.id, window);
-    if (existing) parts.push(decodeChunk(existing));
-    this.#putChunk(series.id, window, combineBlocks(parts));
+    const block = decodeChunks(existing ? [existing, ...rows] : rows);
+    const moved = rows.reduce((sum, row) => sum + chunkLength(row), 0);
+    this.#putChunk(series.id, window, block);
     for (const bucket of buckets) this.#sql.deleteHot.run(bucket, series.id);
     const sealedBefore = Math.max(series.sealedBefore, window + WINDOW_MS);
     this.#sql.updateSealedBefore.run(sealedBefore, series.id);
@@ -568,28 +584,25 @@ export class SqliteTelemetryStore implements TelemetryStore {
    * window's chunk combined with its hot rows. Lazy, so a limited query stops decoding early.
    */
   *#blocks(series: SeriesState, from: number, to: number, wanted: number[] | null): Generator<NamedBlock> {
-    const hot = new Map<number, Block[]>();
+    const hot = new Map<number, Buffer[]>();
     const buckets = [...series.hotBuckets]
       .filter((b) => b >= bucketOf(from) && b * BUCKET_MS < to)
       .sort(ascending);
     for (const bucket of buckets) {
       const window = windowStart(bucket * BUCKET_MS);
-      const parts = hot.get(window) ?? [];
-      for (const data of this.#sql.selectHot.all(bucket, series.id)) parts.push(decodeChunk(data));
-      hot.set(window, parts);
+      hot.set(window, [...(hot.get(window) ?? []), ...this.#sql.selectHot.all(bucket, series.id)]);
     }
     const hotWindows = [...hot.keys()];
     let next = 0;
     for (const [window, data] of this.#sql.selectChunkRange.iterate(series.id, windowStart(from), to)) {
       for (; next < hotWindows.length && hotWindows[next] < window; next++) {
-        yield this.#named(combineBlocks(hot.get(hotWindows[next])!), wanted);
+        yield this.#named(decodeChunks(hot.get(hotWindows[next])!), wanted);
       }
-      const parts = [decodeChunk(data)];
-      if (hotWindows[next] === window) parts.push(...hot.get(hotWindows[next++])!);
-      yield this.#named(combineBlocks(parts), wanted);
+      const rows = hotWindows[next] === window ? hot.get(hotWindows[next++])! : [];
+      yield this.#named(decodeChunks([data, ...rows]), wanted);
     }
     for (; next < hotWindows.length; next++)
-      yield this.#named(combineBlocks(hot.get(hotWindows[next])!), wanted);
+      yield this.#named(decodeChunks(hot.get(hotWindows[next])!), wanted);
   }
 
   #named(block: Block, wanted: number[] | null): NamedBlock {
@@ -620,9 +633,9 @@ export class SqliteTelemetryStore implements TelemetryStore {
   #newest(series: SeriesState): Reading | null {
     let newest: Block | null = null;
     for (const bucket of [...series.hotBuckets].sort((a, b) => b - a)) {
-      const parts = this.#sql.selectHot.all(bucket, series.id).map((data) => decodeChunk(data));
-      if (parts.length > 0) {
-        newest = combineBlocks(parts);
+      const rows = this.#sql.selectHot.all(bucket, series.id);
+      if (rows.length > 0) {
+        newest = decodeChunks(rows);
         break;
       }
     }
@@ -662,7 +675,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     // A bucket that may have kept rows stays listed: the set may hold more buckets than exist, never fewer.
     for (const series of all) for (const b of series.hotBuckets) if (b < bucket) series.hotBuckets.delete(b);
     for (let start = 0; start < all.length; start += DELETE_SERIES_PER_STEP) {
-      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      if (start > 0) await pause();
       const current = this.#db;
       if (!current) return; // closed meanwhile; the next open applies retention again
       try {
@@ -718,7 +731,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
     const db = this.#open();
     let hotReadings = 0;
     for (const data of db.prepare('SELECT data FROM hot').pluck().iterate() as Iterable<Buffer>) {
-      hotReadings += decodeChunkTimestamps(data).length;
+      hotReadings += chunkLength(data);
     }
     const [chunks, sealedReadings] = db
       .prepare('SELECT COUNT(*), TOTAL(readings) FROM chunk')
