@@ -17,7 +17,8 @@ export const CONFIG_FLAGS_HELP = `configuration (flags override FOREWARN_* varia
   --influx-url URL         InfluxDB 1.x URL with database (FOREWARN_INFLUX_URL)
   --retention-days N       telemetry retention (FOREWARN_RETENTION_DAYS, default 30)
   --log-level LEVEL        trace … fatal, silent (FOREWARN_LOG_LEVEL, default info)
-  --device-rate-limit N    MQTT messages/s per device, 0 = off (FOREWARN_DEVICE_RATE_LIMIT, default 200)`;
+  --device-rate-limit N    MQTT messages/s per device, 0 = off (FOREWARN_DEVICE_RATE_LIMIT, default 200)
+  --rules-file PATH        per-model detector settings (FOREWARN_RULES_FILE)`;
 
 /** Parses argv strictly; an unknown flag is a ConfigError naming it. */
 export function parseFlags(

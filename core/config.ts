@@ -63,6 +63,20 @@ export const configSchema = z.strictObject({
     .prefault({}),
   /** SLA targets, the SLA check schedule and webhook targets. */
   tickets: ticketsConfigSchema,
+  rules: z
+    .strictObject({
+      /** JSON file with per-model detector settings over the built-in defaults. */
+      file: z.string().min(1).optional(),
+      /** When the offline check runs (node-cron syntax). */
+      offlineCheckCron: z.string().default('* * * * *'),
+      /** How often the detector state is saved; it is saved on shutdown anyway. */
+      snapshotIntervalMs: z
+        .number()
+        .int()
+        .min(1000)
+        .default(5 * 60_000),
+    })
+    .prefault({}),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -88,6 +102,7 @@ const ENV_MAP: Record<string, { path: string[]; parse: (text: string) => unknown
   FOREWARN_ADMIN_TOKEN: { path: ['adminToken'], parse: String },
   FOREWARN_LOG_LEVEL: { path: ['logLevel'], parse: String },
   FOREWARN_DEVICE_RATE_LIMIT: { path: ['ingest', 'deviceRateLimit'], parse: Number },
+  FOREWARN_RULES_FILE: { path: ['rules', 'file'], parse: String },
   FOREWARN_MQTT_TLS_PORT: { path: ['mqtt', 'tls', 'port'], parse: Number },
   FOREWARN_MQTT_TLS_CERT: { path: ['mqtt', 'tls', 'certFile'], parse: String },
   FOREWARN_MQTT_TLS_KEY: { path: ['mqtt', 'tls', 'keyFile'], parse: String },
@@ -107,6 +122,7 @@ export const FLAG_MAP: Record<string, { path: string[]; parse: (text: string) =>
   'log-level': ENV_MAP.FOREWARN_LOG_LEVEL,
   'retention-days': ENV_MAP.FOREWARN_RETENTION_DAYS,
   'device-rate-limit': ENV_MAP.FOREWARN_DEVICE_RATE_LIMIT,
+  'rules-file': ENV_MAP.FOREWARN_RULES_FILE,
 };
 
 type Tree = Record<string, unknown>;

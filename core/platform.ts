@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/app.js';
 import { deviceRoutes } from '../api/routes/devices.js';
 import { findingRoutes } from '../api/routes/findings.js';
+import { fleetRoutes } from '../api/routes/fleet.js';
 import { ingestRoutes } from '../api/routes/ingest.js';
 import { outletRoutes } from '../api/routes/outlets.js';
 import { statusRoutes } from '../api/routes/status.js';
@@ -10,9 +11,12 @@ import { knowledgeRoutes, ticketRoutes } from '../api/routes/tickets.js';
 import { webhookRoutes } from '../api/routes/webhooks.js';
 import { Broker } from '../broker/broker.js';
 import { startMqttListeners } from '../broker/listeners.js';
+import { dashboardRoutes } from '../dashboard/serve.js';
 import { DeviceRegistry } from '../devices/registry.js';
 import { SqliteDeviceStore } from '../devices/sqlite-store.js';
 import { Ingest } from '../ingest/ingest.js';
+import { defaultRulesConfig, loadRulesConfig } from '../rules/config.js';
+import { createRulesEngine, type LiveRules } from '../rules/live.js';
 import { createTelemetryStore } from '../store/telemetry/create.js';
 import type { TelemetryStore } from '../store/telemetry/port.js';
 import { createTicketService, type TicketService } from '../tickets/service.js';
@@ -40,6 +44,7 @@ export interface Platform {
   broker: Broker;
   tickets: TicketService;
   ticketStore: TicketStore;
+  rules: LiveRules;
   metrics: Metrics;
   log: Logger;
   /** Stops accepting, commits what was accepted, closes everything. */
@@ -110,6 +115,8 @@ export async function startPlatform(
         findingRoutes({ store: ticketStore }),
         webhookRoutes({ store: ticketStore, clock }),
         statusRoutes({ service: tickets, store: ticketStore }),
+        fleetRoutes({ registry, ticketStore, telemetry, clock }),
+        dashboardRoutes(),
       ],
       isAdminToken: async (token) =>
         (config.adminToken !== undefined && token === config.adminToken) || registry.isAdminToken(token),
@@ -144,6 +151,22 @@ export async function startPlatform(
       onError: (error) => log.error({ err: error }, 'SLA check failed'),
     });
     cleanups.push(() => sla.stop());
+
+    const rules = createRulesEngine({
+      bus,
+      rules: config.rules.file ? loadRulesConfig(config.rules.file) : defaultRulesConfig(),
+      deviceInfo: (id) => registry.get(id),
+      onFinding: async (finding) => {
+        await tickets.handleFinding(finding);
+      },
+      clock,
+      offlineCheckCron: config.rules.offlineCheckCron,
+      snapshotDir: config.dataDir,
+      snapshotIntervalMs: config.rules.snapshotIntervalMs,
+      log,
+    });
+    await rules.start();
+    cleanups.push(() => rules.stop());
     const generatedToken = config.adminToken ? undefined : await registry.ensureAdminToken();
     if (generatedToken) log.warn(`generated the admin API token (shown once, keep it): ${generatedToken}`);
 
@@ -178,6 +201,7 @@ export async function startPlatform(
       broker,
       tickets,
       ticketStore,
+      rules,
       metrics,
       log,
       stop: stopAll,

@@ -16,10 +16,9 @@ export class DeviceRateLimiter {
     if (this.perSecond === 0) return 0;
     const now = this.clock();
     const bucket = this.#buckets.get(device) ?? { tokens: this.perSecond, refilledAt: now };
-    bucket.tokens = Math.min(
-      this.perSecond,
-      bucket.tokens + ((now - bucket.refilledAt) / 1000) * this.perSecond,
-    );
+    // A clock stepped backwards (NTP) must not drain the bucket: elapsed time never counts as negative.
+    const elapsedMs = Math.max(0, now - bucket.refilledAt);
+    bucket.tokens = Math.min(this.perSecond, bucket.tokens + (elapsedMs / 1000) * this.perSecond);
     bucket.refilledAt = now;
     bucket.tokens -= 1;
     this.#buckets.set(device, bucket);

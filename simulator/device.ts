@@ -180,6 +180,8 @@ export class DeviceSimulator {
       // Worn bearings of a continuously running motor also run warmer.
       target += 6 * severity * severity;
     }
+    // An overheating unit trips its thermal protection: the temperature stops rising well inside the sensor range.
+    target = Math.min(target, this.profile.temperature.criticalC + THERMAL_CUTOUT_ABOVE_CRITICAL_C);
     this.temperatureC += (target - this.temperatureC) * this.thermalStep;
 
     // Vibration: independent sources add in quadrature.
@@ -270,6 +272,9 @@ export class DeviceSimulator {
     return (0.25 + 0.75 * load) * Math.max(0.3, 1 + 0.02 * heat);
   }
 }
+
+/** How far past the critical temperature a failing unit can heat before its thermal protection cuts out, °C. */
+const THERMAL_CUTOUT_ABOVE_CRITICAL_C = 25;
 
 /** Extra current per unit of fault severity, as a share of full-load current. */
 const CURRENT_EFFECT: Record<MachineFaultKind, number> = {

@@ -91,7 +91,7 @@ export async function run(argv: string[]): Promise<number> {
   const machineFaults = fleet.plan.faults.filter((fault) => fault.category === 'machine').length;
   console.log(`MQTT        mqtt://${host}:${mqttPort}`);
   console.log(`HTTP API    ${httpUrl}/api   (health: ${httpUrl}/api/health)`);
-  console.log(`dashboard   ${httpUrl}/dashboard`);
+  console.log(`dashboard   ${httpUrl}/dashboard/#token=${encodeURIComponent(adminToken ?? '')}`);
   console.log(`admin token ${adminToken}`);
   console.log(
     `fleet       ${fleet.plan.devices.length} devices from ${new Date(fleet.plan.start).toISOString()} at ${settings.speed}×, ` +

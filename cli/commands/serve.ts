@@ -1,5 +1,6 @@
 import { ConfigError } from '../../core/config.js';
 import { startPlatform } from '../../core/platform.js';
+import { RulesConfigError } from '../../rules/config.js';
 import { CONFIG_FLAGS, CONFIG_FLAGS_HELP, configFlags, parseFlags } from '../flags.js';
 
 export const summary = 'run the platform: MQTT broker, ingest, rules, HTTP API (npm start)';
@@ -14,7 +15,7 @@ export async function run(argv: string[]): Promise<number> {
     }
     platform = await startPlatform({}, { env: process.env, ...configFlags(values) });
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof RulesConfigError) {
       console.error(`forewarn: ${error.message}`);
       return 2;
     }

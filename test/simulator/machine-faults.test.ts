@@ -186,6 +186,20 @@ describe('machine faults', () => {
     expect(excess(true)).toBeGreaterThan(5);
     expect(excess(true)).toBeGreaterThan(2 * excess(false));
   });
+  it("keeps every reading inside its sensor's physical range, also long after a failure", () => {
+    const outside: string[] = [];
+    for (const device of parsed.run.plan.devices) {
+      const ranges = Object.entries(MODEL_PROFILES[device.model].metrics);
+      for (const row of parsed.rowsOf(device.id)) {
+        for (const [metric, { physical }] of ranges) {
+          const value = cell(parsed.header, row, metric);
+          if (value < physical.min || value > physical.max)
+            outside.push(`${device.id} ${metric}=${value} at ${row.timestamp}`);
+        }
+      }
+    }
+    expect(outside.slice(0, 5)).toEqual([]);
+  });
 });
 
 function maxOf(values: readonly number[]): number {
