@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigError, loadConfig } from '../../core/config.js';
+import { MODEL_IDS } from '../../core/models.js';
 import { type Platform, startPlatform } from '../../core/platform.js';
+import { REGIONS } from '../../simulator/climate.js';
 import { demoScenario } from '../../simulator/demo-scenario.js';
 import { startLiveFleet } from '../../simulator/live.js';
 import { provisionDevices } from '../../simulator/provision.js';
@@ -77,6 +79,7 @@ export async function run(argv: string[]): Promise<number> {
 
   const scenario = demoScenario(settings.devices, settings.seed, settings.speed, Date.now());
   const api = new ApiClient(httpUrl, adminToken);
+  await registerDemoOutlets(api);
   let fleet: Awaited<ReturnType<typeof startLiveFleet>>;
   try {
     fleet = await startLiveFleet({
@@ -130,4 +133,25 @@ function wholeNumber(text: unknown, flag: string, fallback: number): number {
   if (!Number.isInteger(value) || value < 1)
     throw new ConfigError([`--${flag}: '${String(text)}' must be a whole number ≥ 1`]);
   return value;
+}
+
+/** One service outlet per simulated region, skilled on every model, so proactive tickets get dispatched. */
+async function registerDemoOutlets(api: ApiClient): Promise<void> {
+  for (const region of REGIONS) {
+    const outlet = {
+      id: `outlet-${region.id}`,
+      name: `Service outlet ${region.id}`,
+      lat: region.lat,
+      lon: region.lon,
+    };
+    const res = await api.request<{ error?: string }>('POST', '/api/outlets', {
+      ...outlet,
+      capacity: 4,
+      skills: MODEL_IDS,
+      rating: 4,
+    });
+    // 409: registered by an earlier demo run on the same data directory.
+    if (res.status !== 201 && res.status !== 409)
+      throw new Error(`registering ${outlet.id} failed: ${res.body?.error}`);
+  }
 }
