@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../core/log.js';
+import { isRetryable } from '../store/telemetry/errors.js';
 import { HttpError, type RouteModule } from './http.js';
 
 export interface HttpAppDeps {
@@ -33,6 +34,9 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     );
 
   app.use('/api', (req, _res, next) => {
+    if (!deps.isReady() && !ALWAYS_PUBLIC.has(req.baseUrl + req.path)) {
+      return next(new HttpError(503, 'Forewarn is starting or shutting down; try again shortly'));
+    }
     if (isPublic(req.baseUrl + req.path)) return next();
     const [scheme, token] = (req.headers.authorization ?? '').split(' ');
     if (scheme !== 'Bearer' || !token) {
@@ -64,13 +68,23 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
         .json(error.field ? { error: error.message, field: error.field } : { error: error.message });
       return;
     }
-    const status = (error as { status?: number; type?: string }).status;
-    if ((error as { type?: string }).type === 'entity.parse.failed') {
+    const { status, type, message } = error as { status?: number; type?: string; message?: string };
+    if (type === 'entity.parse.failed') {
       res.status(400).json({ error: 'the request body is not valid JSON' });
       return;
     }
     if (status === 413) {
       res.status(413).json({ error: 'the request body is too large' });
+      return;
+    }
+    if (status !== undefined && status >= 400 && status < 500) {
+      // Errors express raises itself, such as a malformed URI.
+      res.status(status).json({ error: message ?? 'bad request' });
+      return;
+    }
+    if (isRetryable(error)) {
+      deps.log.warn({ err: error }, 'HTTP request failed: store unavailable');
+      res.status(503).json({ error: 'the telemetry store is unavailable right now; try again shortly' });
       return;
     }
     deps.log.error({ err: error }, 'HTTP request failed');

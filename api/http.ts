@@ -32,6 +32,9 @@ export function parseOr400<S extends z.ZodType>(schema: S, input: unknown): z.in
   throw new HttpError(400, field ? `${field}: ${issue.message}` : issue.message, field || undefined);
 }
 
+/** The largest time a JavaScript Date holds (ECMAScript 21.4.1.1). */
+const MAX_DATE_MS = 8.64e15;
+
 /** Parses a time given as epoch milliseconds or ISO-8601; `undefined` stays undefined. */
 export function parseTimeParam(name: string, text: unknown): number | undefined {
   if (text === undefined || text === '') return undefined;
@@ -39,6 +42,8 @@ export function parseTimeParam(name: string, text: unknown): number | undefined 
   const ms = /^-?\d+$/.test(text) ? Number(text) : Date.parse(text);
   if (!Number.isFinite(ms))
     throw new HttpError(400, `${name}: '${text}' is neither epoch milliseconds nor ISO-8601`, name);
+  if (Math.abs(ms) > MAX_DATE_MS)
+    throw new HttpError(400, `${name}: '${text}' is outside the range of dates`, name);
   return ms;
 }
 

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
+import type { EventBus } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import { DEVICE_ID_PATTERN, mayPublish, maySubscribe, parseDeviceTopic } from '../core/wire.js';
@@ -9,6 +10,7 @@ import { bridgeConnection } from './mqtt5-bridge.js';
 
 export interface BrokerDeps {
   registry: DeviceRegistry;
+  bus: EventBus;
   ingest: Ingest;
   metrics: Metrics;
   log: Logger;
@@ -25,6 +27,8 @@ export class Broker {
   readonly aedes: Aedes;
   /** Authenticated device id of each connection (the MQTT client id is the device's choice, the username is not). */
   readonly #deviceOf = new WeakMap<Client, string>();
+  /** Open sessions per device: a device may hold several (other client ids), and is online while any is open. */
+  readonly #sessions = new Map<string, Set<Client>>();
   readonly #clock: () => number;
 
   private constructor(
@@ -101,9 +105,19 @@ export class Broker {
         // MQTT-3.3.5-2: a 3.1.1 server that refuses a PUBLISH may only acknowledge or close; closing tells the device.
         return callback(new Error(`device ${device ?? '?'} may not publish to ${packet.topic}`));
       }
+      if (!registry.get(device)) {
+        // Removed while connected; its session is being closed.
+        return callback(new Error(`device ${device} is no longer registered`));
+      }
       const kind = parseDeviceTopic(packet.topic)?.kind;
       if (kind === 'telemetry') {
-        ingest.handleTelemetry(device, packet.payload as Buffer, packet.qos > 0, () => callback(null));
+        try {
+          ingest.handleTelemetry(device, packet.payload as Buffer, packet.qos > 0, () => callback(null));
+        } catch (error) {
+          // Never let one message take the broker down; the device is told by a closed connection.
+          log.error({ err: error, device }, 'telemetry message could not be handled');
+          callback(error as Error);
+        }
         return;
       }
       const status = packet.payload.toString().trim();
@@ -122,13 +136,26 @@ export class Broker {
     aedes.on('clientReady', (client) => {
       metrics.connectedDevices.inc();
       const device = this.#deviceOf.get(client);
-      if (device) registry.setOnline(device, true, this.#clock());
+      if (!device) return;
+      const sessions = this.#sessions.get(device) ?? new Set<Client>();
+      sessions.add(client);
+      this.#sessions.set(device, sessions);
+      registry.setOnline(device, true, this.#clock());
     });
     aedes.on('clientDisconnect', (client) => {
       metrics.connectedDevices.dec();
       const device = this.#deviceOf.get(client);
-      if (device) registry.setOnline(device, false, this.#clock());
+      const sessions = device ? this.#sessions.get(device) : undefined;
+      if (!device || !sessions?.delete(client) || sessions.size > 0) return;
+      this.#sessions.delete(device);
+      registry.setOnline(device, false, this.#clock());
     });
+    // A removed device or a rotated token ends the sessions that were authenticated with the old credentials.
+    const endSessions = (device: string) => {
+      for (const client of this.#sessions.get(device) ?? []) client.close();
+    };
+    deps.bus.on('deviceRemoved', endSessions);
+    deps.bus.on('deviceTokenRotated', endSessions);
     aedes.on('clientError', (client, error) => {
       log.debug({ device: this.#deviceOf.get(client), err: error.message }, 'mqtt client error');
     });

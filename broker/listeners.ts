@@ -5,23 +5,16 @@ import type { Duplex } from 'node:stream';
 import { createServer as createTlsServer } from 'node:tls';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import type { Config } from '../core/config.js';
+import { listen } from '../core/listen.js';
 
 export interface MqttListeners {
   tcpPort: number;
   tlsPort: number | undefined;
-  /** Stops accepting new connections; existing ones stay until the broker closes them. */
+  /**
+   * Stops accepting new connections at once; existing ones stay until the broker closes them. The promise
+   * resolves when the last connection is gone, so await it only after closing the broker.
+   */
   stopAccepting(): Promise<void>;
-}
-
-function listen(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }
 
 const closeServer = (server: Server) => new Promise<void>((resolve) => server.close(() => resolve()));
@@ -62,9 +55,9 @@ export async function startMqttListeners(
   return {
     tcpPort,
     tlsPort,
-    async stopAccepting() {
+    stopAccepting() {
       wss?.close();
-      await Promise.all(servers.map(closeServer));
+      return Promise.all(servers.map(closeServer)).then(() => undefined);
     },
   };
 }

@@ -169,7 +169,8 @@ export function loadConfig(options: LoadConfigOptions = {}): LoadedConfig {
   }
 
   for (const [name, text] of Object.entries(env)) {
-    if (!name.startsWith('FOREWARN_') || text === undefined) continue;
+    // An empty variable counts as unset, as shells and compose files often leave them.
+    if (!name.startsWith('FOREWARN_') || text === undefined || text === '') continue;
     const entry = ENV_MAP[name];
     if (entry) setPath(merged, entry.path, entry.parse(text));
     else if (!NON_CONFIG_ENV.has(name)) warnings.push(`unknown environment variable ${name} is ignored`);

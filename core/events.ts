@@ -11,6 +11,8 @@ export interface EventMap {
   deviceAvailability: [change: { device: string; online: boolean; at: number }];
   deviceRegistered: [device: Device];
   deviceRemoved: [deviceId: string];
+  /** A device got a new token; sessions opened with the old one must end. */
+  deviceTokenRotated: [deviceId: string];
   /** A ticket was opened, by a finding or by a person. */
   ticketOpened: [ticket: Ticket];
   /** A ticket changed (finding, cleared condition, status, assignment, SLA escalation, feedback…). */

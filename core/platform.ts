@@ -1,5 +1,4 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createHttpApp } from '../api/app.js';
 import { deviceRoutes } from '../api/routes/devices.js';
 import { findingRoutes } from '../api/routes/findings.js';
@@ -26,6 +25,7 @@ import type { TicketStore } from '../tickets/store.js';
 import { WebhookDispatcher } from '../tickets/webhooks.js';
 import { EventBus } from './bus.js';
 import { type Config, type ConfigInput, type LoadConfigOptions, loadConfig } from './config.js';
+import { listen } from './listen.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { VERSION } from './version.js';
@@ -126,7 +126,7 @@ export async function startPlatform(
       version: VERSION,
     });
     httpServer.on('request', app);
-    const httpPort = await listenHttp(httpServer, config.http.port, config.host);
+    const httpPort = await listen(httpServer, config.http.port, config.host);
     cleanups.push(() => closeHttp(httpServer));
 
     await telemetry.open();
@@ -179,12 +179,15 @@ export async function startPlatform(
     });
 
     cleanups.push(() => ingest.close());
-    const broker = await Broker.create({ registry, ingest, metrics, log, clock });
-    cleanups.push(() => broker.close());
-    // Drain before the broker closes so every accepted QoS 1 message still gets its PUBACK.
-    cleanups.push(() => ingest.drain());
+    const broker = await Broker.create({ registry, ingest, bus, metrics, log, clock });
     const listeners = await startMqttListeners(config, httpServer, (stream) => broker.handle(stream));
-    cleanups.push(() => listeners.stopAccepting());
+    cleanups.push(async () => {
+      const listenersClosed = listeners.stopAccepting();
+      // Drain before the broker closes so every accepted QoS 1 message still gets its PUBACK.
+      await ingest.drain();
+      await broker.close();
+      await listenersClosed;
+    });
 
     ready = true;
     log.info({ mqttPort: listeners.tcpPort, httpPort, store: telemetry.kind }, 'forewarn is ready');
@@ -210,16 +213,6 @@ export async function startPlatform(
     await stopAll();
     throw error;
   }
-}
-
-function listenHttp(server: Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
 
 function closeHttp(server: Server): Promise<void> {

@@ -51,6 +51,8 @@ export const REJECT_REASONS = [
   'payload_too_large',
   'too_many_readings',
   'no_metrics',
+  /** Valid on the wire, refused by the configured store (e.g. a metric name InfluxDB reserves). */
+  'unstorable',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -51,10 +51,6 @@ export class DeviceRegistry {
     this.#adminHashes.push(...(await this.store.adminTokenHashes()));
   }
 
-  get size(): number {
-    return this.#devices.size;
-  }
-
   get(id: string): Device | undefined {
     const stored = this.#devices.get(id);
     return stored && this.#public(stored);
@@ -116,9 +112,12 @@ export class DeviceRegistry {
     const device = this.#devices.get(id);
     if (!device) return undefined;
     const token = generateToken();
-    device.tokenHash = await hashToken(token);
-    await this.store.setTokenHash(id, device.tokenHash);
+    const tokenHash = await hashToken(token);
+    // The database first: if it fails, the old token keeps working everywhere rather than only until a restart.
+    await this.store.setTokenHash(id, tokenHash);
+    device.tokenHash = tokenHash;
     this.#verified.delete(id);
+    this.bus.emit('deviceTokenRotated', id);
     return token;
   }
 

@@ -2,6 +2,7 @@ import type { EventBus } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import type { Reading } from '../core/types.js';
+import { isRetryable } from '../store/telemetry/errors.js';
 import type { TelemetryStore } from '../store/telemetry/port.js';
 
 export interface CommitterOptions {
@@ -45,7 +46,14 @@ export class GroupCommitter {
   constructor(
     private readonly store: TelemetryStore,
     private readonly options: CommitterOptions,
-    private readonly deps: { bus: EventBus; metrics: Metrics; log: Logger; clock: () => number },
+    private readonly deps: {
+      bus: EventBus;
+      metrics: Metrics;
+      log: Logger;
+      clock: () => number;
+      /** Receives a reading the store refuses outright; it is not retried. */
+      onUnstorable: (reading: Reading, error: unknown) => void;
+    },
   ) {
     this.#retryDelay = options.retryMinMs ?? 50;
   }
@@ -69,8 +77,9 @@ export class GroupCommitter {
       if (this.#pending.readings.length >= this.options.batchMaxReadings) this.#flushSoon(0);
       else this.#flushSoon(this.options.batchWindowMs);
     };
-    if (this.#buffered + readings.length <= this.options.maxBufferedReadings || this.#buffered === 0)
-      enqueue();
+    const fits = this.#buffered + readings.length <= this.options.maxBufferedReadings || this.#buffered === 0;
+    // Arrivals queue behind callers already waiting, so a large message cannot be overtaken for ever.
+    if (fits && this.#waitingForSpace.length === 0) enqueue();
     else {
       this.#waitingForSpace.push(enqueue);
       this.deps.metrics.backpressure.set(1);
@@ -108,7 +117,7 @@ export class GroupCommitter {
       while (this.#pending.readings.length > 0) {
         const batch = this.#pending;
         this.#pending = { readings: [], onDurable: [] };
-        await this.#commitWithRetry(batch);
+        await this.#commitWithRetry(batch.readings);
         this.#setBuffered(this.#buffered - batch.readings.length);
         for (const durable of batch.onDurable) durable();
         this.deps.bus.emit('readingsStored', { readings: batch.readings, committedAt: this.deps.clock() });
@@ -122,27 +131,37 @@ export class GroupCommitter {
     }
   }
 
-  async #commitWithRetry(batch: Batch): Promise<void> {
+  /**
+   * Writes readings, retrying for as long as the store says a retry can help. A batch the store refuses outright
+   * (not retryable) is split in halves until the readings it refuses are isolated: those go to `onUnstorable`, the
+   * rest is stored, so one bad reading cannot hold up the whole fleet.
+   */
+  async #commitWithRetry(readings: Reading[]): Promise<void> {
     for (;;) {
       const started = performance.now();
       try {
-        const result = await this.store.write(batch.readings);
+        const result = await this.store.write(readings);
         const { metrics } = this.deps;
         metrics.commitSeconds.observe((performance.now() - started) / 1000);
-        metrics.batchSize.observe(batch.readings.length);
+        metrics.batchSize.observe(readings.length);
         metrics.readingsStored.inc(result.stored);
         metrics.duplicateReadings.inc(result.duplicates);
         this.#retryDelay = this.options.retryMinMs ?? 50;
         return;
       } catch (error) {
         this.deps.metrics.commitFailures.inc();
+        if (!isRetryable(error)) {
+          if (readings.length === 1) {
+            this.deps.onUnstorable(readings[0], error);
+            return;
+          }
+          const half = Math.ceil(readings.length / 2);
+          await this.#commitWithRetry(readings.slice(0, half));
+          await this.#commitWithRetry(readings.slice(half));
+          return;
+        }
         this.deps.log.error(
-          {
-            err: error,
-            readings: batch.readings.length,
-            buffered: this.#buffered,
-            retryInMs: this.#retryDelay,
-          },
+          { err: error, readings: readings.length, buffered: this.#buffered, retryInMs: this.#retryDelay },
           'telemetry commit failed; holding the batch and retrying',
         );
         await new Promise((resolve) => setTimeout(resolve, this.#retryDelay));

@@ -1,5 +1,6 @@
 import type { Reading, RejectReason } from '../core/types.js';
 import { METRIC_NAME_PATTERN } from '../core/wire.js';
+import { MAX_ABS_TIMESTAMP } from '../store/telemetry/errors.js';
 
 export interface DecodeLimits {
   maxPayloadBytes: number;
@@ -118,11 +119,13 @@ function decodeReading(
 function parseTimestamp(ts: unknown, now: number): number | string {
   if (ts === undefined) return now;
   if (typeof ts === 'number') {
-    return Number.isFinite(ts) && ts >= 0 ? Math.trunc(ts) : `ts ${ts} is not a valid epoch-millisecond time`;
+    return Number.isFinite(ts) && ts >= 0 && ts <= MAX_ABS_TIMESTAMP
+      ? Math.trunc(ts)
+      : `ts ${ts} is not a valid epoch-millisecond time`;
   }
   if (typeof ts === 'string' && ISO_8601.test(ts)) {
     const ms = Date.parse(ts);
-    if (Number.isFinite(ms)) return ms;
+    if (Number.isFinite(ms) && Math.abs(ms) <= MAX_ABS_TIMESTAMP) return ms;
   }
   return `ts ${JSON.stringify(ts)?.slice(0, 40)} is neither epoch milliseconds nor ISO-8601 with a time zone`;
 }

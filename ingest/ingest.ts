@@ -28,6 +28,8 @@ export class Ingest {
   readonly #limiter: DeviceRateLimiter;
   readonly #limits: DecodeLimits;
   readonly #clock: () => number;
+  /** Messages held back by the rate limit, so shutdown can still take them in. */
+  readonly #throttled = new Map<NodeJS.Timeout, () => void>();
 
   constructor(
     config: Config,
@@ -43,13 +45,18 @@ export class Ingest {
     };
     const shared = { bus: deps.bus, metrics: deps.metrics, log: deps.log, clock: this.#clock };
     this.rejects = new RejectLog(ingest.rejectLogSize, shared);
-    this.#committer = new GroupCommitter(deps.store, ingest, shared);
+    this.#committer = new GroupCommitter(deps.store, ingest, {
+      ...shared,
+      onUnstorable: (reading, error) =>
+        this.rejects.record(
+          reading.device,
+          'unstorable',
+          `the store refused this reading: ${(error as Error).message}`,
+          Buffer.from(JSON.stringify({ ts: reading.ts, ...reading.metrics })),
+        ),
+    });
     this.#limiter = new DeviceRateLimiter(ingest.deviceRateLimit, this.#clock);
     deps.bus.on('deviceRemoved', (id) => this.#limiter.forget(id));
-  }
-
-  get buffered(): number {
-    return this.#committer.buffered;
   }
 
   /**
@@ -61,7 +68,12 @@ export class Ingest {
     const delay = this.#limiter.delayFor(device);
     if (delay > 0) {
       this.deps.metrics.throttled.inc();
-      setTimeout(() => this.#process(device, payload, durable, done), delay);
+      const resume = () => {
+        this.#throttled.delete(timer);
+        this.#process(device, payload, durable, done);
+      };
+      const timer = setTimeout(resume, delay);
+      this.#throttled.set(timer, resume);
     } else {
       this.#process(device, payload, durable, done);
     }
@@ -88,7 +100,12 @@ export class Ingest {
     return this.#committer.drain();
   }
 
+  /** Takes in the messages still held back by the rate limit, commits everything, and refuses further messages. */
   close(): Promise<void> {
+    for (const [timer, resume] of this.#throttled) {
+      clearTimeout(timer);
+      resume();
+    }
     return this.#committer.close();
   }
 }

@@ -10,7 +10,7 @@
 import type { Finding, Severity } from '../rules/finding.js';
 import { moreUrgent, priorityForFinding } from './priority.js';
 import { dueTimes, type SlaPolicy, tightenDueTimes } from './sla.js';
-import type { HistoryEntry, NewTicket, Ticket, TicketCondition, TicketEvent } from './types.js';
+import type { HistoryEntry, NewTicket, Priority, Ticket, TicketCondition, TicketEvent } from './types.js';
 import { iso } from './view.js';
 
 /** The actor recorded for changes made by findings. */
@@ -81,20 +81,7 @@ export function draftProactiveTicket(
     description: describeFinding(finding),
     reportedBy: 'rules',
     conditions: [conditionOf(finding)],
-    conditionClearedAt: null,
-    openedAt: finding.at,
-    updatedAt: finding.at,
-    firstResponseAt: null,
-    resolvedAt: null,
-    closedAt: null,
-    ...dueTimes(policy, priority, finding.at),
-    slaBreaches: [],
-    outletId: null,
-    technician: null,
-    resolution: null,
-    feedback: null,
-    followUp: null,
-    statusToken,
+    ...initialTicketState(policy, priority, finding.at, statusToken),
   };
   const entry: HistoryEntry = {
     at: finding.at,
@@ -227,4 +214,24 @@ function applyCleared(ticket: Ticket, finding: Finding): FindingChange {
     next = { ...next, status: 'closed', closedAt: at };
   }
   return { ticket: next, entries, event: allCleared ? 'ticket_cleared' : 'ticket_updated' };
+}
+
+/** The lifecycle fields every new ticket starts with, proactive or reactive: open at `at`, nothing done yet. */
+export function initialTicketState(policy: SlaPolicy, priority: Priority, at: number, statusToken: string) {
+  return {
+    conditionClearedAt: null,
+    openedAt: at,
+    updatedAt: at,
+    firstResponseAt: null,
+    resolvedAt: null,
+    closedAt: null,
+    ...dueTimes(policy, priority, at),
+    slaBreaches: [],
+    outletId: null,
+    technician: null,
+    resolution: null,
+    feedback: null,
+    followUp: null,
+    statusToken,
+  } satisfies Partial<NewTicket>;
 }

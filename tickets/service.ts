@@ -14,7 +14,7 @@ import type { Finding, FindingCategory } from '../rules/finding.js';
 import { chooseOutlet, distanceKm, type GeoPoint } from './dispatch.js';
 import { type FixSuggestion, type PastFix, rankFixes } from './knowledge.js';
 import { transitionProblem } from './lifecycle.js';
-import { applyFinding, draftProactiveTicket, findingKey } from './proactive.js';
+import { applyFinding, draftProactiveTicket, findingKey, initialTicketState } from './proactive.js';
 import {
   type MonthlyReport,
   monthlyFaultReport,
@@ -22,7 +22,7 @@ import {
   type TicketStats,
   ticketStats,
 } from './report.js';
-import { DEFAULT_SLA_POLICY, dueTimes, findBreach, type SlaPolicy } from './sla.js';
+import { DEFAULT_SLA_POLICY, findBreach, type SlaPolicy } from './sla.js';
 import type { TicketFilter, TicketStore } from './store.js';
 import {
   ACTIVE_STATUSES,
@@ -269,20 +269,7 @@ export class TicketService {
         description: input.description ?? null,
         reportedBy: input.reportedBy,
         conditions: [],
-        conditionClearedAt: null,
-        openedAt: at,
-        updatedAt: at,
-        firstResponseAt: null,
-        resolvedAt: null,
-        closedAt: null,
-        ...dueTimes(this.#policy, priority, at),
-        slaBreaches: [],
-        outletId: null,
-        technician: null,
-        resolution: null,
-        feedback: null,
-        followUp: null,
-        statusToken: this.#newStatusToken(),
+        ...initialTicketState(this.#policy, priority, at, this.#newStatusToken()),
       };
       const opened: HistoryEntry = {
         at,

@@ -127,7 +127,7 @@ export function deviceRoutes(deps: { registry: DeviceRegistry; telemetry: Teleme
         device: id,
         from,
         to,
-        metrics,
+        metrics: metrics?.length ? metrics : undefined,
         limit: query.limit,
         step: query.step ? { ms: parseStep(query.step), aggregate: query.agg } : undefined,
       });

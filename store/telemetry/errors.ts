@@ -1,5 +1,6 @@
 import type { Reading } from '../../core/types.js';
 import { DEVICE_ID_PATTERN, METRIC_NAME_PATTERN } from '../../core/wire.js';
+import type { RangeQuery } from './port.js';
 
 /**
  * A telemetry store failure that carries its retry decision: a writer keeps a retryable batch in its
@@ -75,4 +76,14 @@ function readingProblem(reading: Reading, known: KnownNames): string | null {
     count++;
   }
   return count === 0 ? 'it has no metrics' : null;
+}
+
+/** Refuses a query no backend could answer: times that are not numbers, a negative or fractional limit or step. */
+export function assertQueryable({ from, to, limit, step }: RangeQuery): void {
+  if (!Number.isFinite(from) || !Number.isFinite(to))
+    throw new StoreRequestError('from and to must be epoch ms');
+  if (!Number.isInteger(limit) || limit < 0) throw new StoreRequestError('limit must be a whole number ≥ 0');
+  if (step && !(Number.isInteger(step.ms) && step.ms > 0)) {
+    throw new StoreRequestError('step must be a whole number of milliseconds > 0');
+  }
 }

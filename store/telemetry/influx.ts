@@ -2,6 +2,7 @@ import { InfluxDB, type IPoint, type IPoolOptions, type IResponse } from 'influx
 import { RequestError, ServiceNotAvailableError } from 'influx/lib/src/pool.js';
 import type { Reading } from '../../core/types.js';
 import {
+  assertQueryable,
   assertStorable,
   StoreRequestError,
   StoreUnavailableError,
@@ -196,13 +197,7 @@ export class InfluxTelemetryStore implements TelemetryStore {
   async query(query: RangeQuery): Promise<SeriesPoint[]> {
     this.#requireOpen();
     const { device, from, to, metrics, limit, step } = query;
-    if (!Number.isFinite(from) || !Number.isFinite(to))
-      throw new StoreRequestError('from and to must be epoch ms');
-    if (!Number.isInteger(limit) || limit < 0)
-      throw new StoreRequestError('limit must be a whole number ≥ 0');
-    if (step && !(Number.isInteger(step.ms) && step.ms > 0)) {
-      throw new StoreRequestError('step must be a whole number of milliseconds > 0');
-    }
+    assertQueryable(query);
     if (from >= to || limit === 0 || metrics?.length === 0) return [];
     const where = `${ident(DEVICE_TAG)}::tag = ${literal(device)} AND time >= ${msLiteral(from)} AND time < ${msLiteral(to)}`;
     if (step) return this.#downsample(where, metrics ? [...new Set(metrics)] : null, step, limit);

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { setImmediate as pause } from 'node:timers/promises';
 import Database from 'better-sqlite3';
 import type { Reading } from '../../core/types.js';
-import { assertStorable, StoreRequestError, StoreUnavailableError } from './errors.js';
+import { assertQueryable, assertStorable, StoreRequestError, StoreUnavailableError } from './errors.js';
 import type { RangeQuery, SeriesPoint, TelemetryStore, WriteResult } from './port.js';
 import {
   type Block,
@@ -551,13 +551,7 @@ export class SqliteTelemetryStore implements TelemetryStore {
   async query(query: RangeQuery): Promise<SeriesPoint[]> {
     this.#open();
     const { device, from, to, metrics, limit, step } = query;
-    if (!Number.isFinite(from) || !Number.isFinite(to))
-      throw new StoreRequestError('from and to must be epoch ms');
-    if (!Number.isInteger(limit) || limit < 0)
-      throw new StoreRequestError('limit must be a whole number ≥ 0');
-    if (step && !(Number.isInteger(step.ms) && step.ms > 0)) {
-      throw new StoreRequestError('step must be a whole number of milliseconds > 0');
-    }
+    assertQueryable(query);
     const series = this.#seriesByDevice.get(device);
     if (!series || from >= to || limit === 0) return [];
     const wanted = metrics ? this.#knownMetricIds(metrics) : null;

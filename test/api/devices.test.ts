@@ -137,6 +137,13 @@ describe('device registry API', () => {
       (await platform.api<{ field: string }>('GET', '/api/devices/q-1/telemetry?limit=100001')).body.field,
     ).toBe('limit');
     expect((await platform.api('GET', '/api/devices/nope/telemetry')).status).toBe(404);
+    expect(await platform.api('GET', '/api/devices/q-1/telemetry?to=99999999999999999999')).toEqual({
+      status: 400,
+      body: { error: "to: '99999999999999999999' is outside the range of dates", field: 'to' },
+    });
+    const malformedUri = await platform.api<{ error: string }>('GET', '/api/devices/%E0%A4%A');
+    expect(malformedUri.status).toBe(400);
+    expect(malformedUri.body.error).toBeTruthy();
     expect((await platform.api('GET', '/api/nothing-here')).status).toBe(404);
   });
 
@@ -155,6 +162,11 @@ describe('device registry API', () => {
       'GET',
       `/api/devices/q-2/telemetry?from=${base}&to=${base + 7_200_000}&step=1h&agg=max`,
     );
+    const all = await platform.api<{ points: unknown[] }>(
+      'GET',
+      `/api/devices/q-2/telemetry?from=${base}&to=${base + 7_200_000}&metrics=`,
+    );
+    expect(all.body.points).toHaveLength(12); // an empty metrics list means every metric
     expect(res.body.points).toEqual([
       { ts: new Date(base).toISOString(), temperature_c: 5 },
       { ts: new Date(base + 3_600_000).toISOString(), temperature_c: 11 },

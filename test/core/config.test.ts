@@ -48,6 +48,12 @@ describe('configuration', () => {
     expect(problems).toContain('adminToken: must be at least 16 characters');
   });
 
+  it('treats an empty variable as unset', () => {
+    const { config } = loadConfig({ env: { FOREWARN_ADMIN_TOKEN: '', FOREWARN_HTTP_PORT: '' } });
+    expect(config.adminToken).toBeUndefined();
+    expect(config.http.port).toBe(8080);
+  });
+
   it('warns about unknown FOREWARN_* variables instead of failing', () => {
     const { warnings } = loadConfig({ env: { FOREWARN_MQTT_PROT: '1' } });
     expect(warnings).toEqual(['unknown environment variable FOREWARN_MQTT_PROT is ignored']);

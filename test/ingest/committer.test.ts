@@ -7,6 +7,7 @@ import { createLogger } from '../../core/log.js';
 import { createMetrics } from '../../core/metrics.js';
 import type { Reading } from '../../core/types.js';
 import { GroupCommitter } from '../../ingest/committer.js';
+import { StoreRequestError, StoreUnavailableError } from '../../store/telemetry/errors.js';
 import type { TelemetryStore } from '../../store/telemetry/port.js';
 import { SqliteTelemetryStore } from '../../store/telemetry/sqlite.js';
 
@@ -16,7 +17,7 @@ function withOutage(store: TelemetryStore) {
   const outageStore: TelemetryStore = Object.create(store);
   outageStore.write = async (readings) => {
     control.attempts++;
-    if (control.down) throw new Error('connection refused');
+    if (control.down) throw new StoreUnavailableError('connection refused');
     return store.write(readings);
   };
   return { store: outageStore, control };
@@ -34,7 +35,14 @@ describe('group commit', () => {
   const bus = new EventBus((_e, error) => {
     throw error;
   });
-  const deps = { bus, metrics: createMetrics(), log: createLogger('silent'), clock: Date.now };
+  const unstorable: Reading[] = [];
+  const deps = {
+    bus,
+    metrics: createMetrics(),
+    log: createLogger('silent'),
+    clock: Date.now,
+    onUnstorable: (reading: Reading) => unstorable.push(reading),
+  };
 
   beforeEach(async () => {
     dir = mkdtempSync(join(tmpdir(), 'forewarn-commit-'));
@@ -107,6 +115,33 @@ describe('group commit', () => {
     for (let d = 0; d < 7; d++)
       stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
     expect(stored).toBe(300);
+    await committer.close();
+  });
+
+  it('isolates readings the store refuses outright, stores the rest, and holds up nobody', async () => {
+    // A store that refuses any batch containing a reading of device "d-3" as a bad request (not retryable).
+    const picky: TelemetryStore = Object.create(store);
+    picky.write = async (readings) => {
+      if (readings.some((r) => r.device === 'd-3')) throw new StoreRequestError('reserved name');
+      return store.write(readings);
+    };
+    unstorable.length = 0;
+    const committer = new GroupCommitter(
+      picky,
+      { batchMaxReadings: 100, batchWindowMs: 1, maxBufferedReadings: 10_000 },
+      deps,
+    );
+    const durable: number[] = [];
+    for (let i = 0; i < 70; i++) committer.add([reading(i)], { durable: () => durable.push(i) });
+    await committer.drain();
+    expect(durable).toHaveLength(70);
+    expect(unstorable.map((r) => r.metrics.v).sort((a, b) => a - b)).toEqual([
+      3, 10, 17, 24, 31, 38, 45, 52, 59, 66,
+    ]);
+    let stored = 0;
+    for (let d = 0; d < 7; d++)
+      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
+    expect(stored).toBe(60);
     await committer.close();
   });
 });

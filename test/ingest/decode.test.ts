@@ -47,6 +47,8 @@ describe('decodeTelemetry', () => {
     ['bad_timestamp', '{"ts": "yesterday", "a": 1}'],
     ['bad_timestamp', '{"ts": "2026-06-01T12:00:00", "a": 1}'],
     ['bad_timestamp', '{"ts": -5, "a": 1}'],
+    ['bad_timestamp', '{"ts": 1e20, "a": 1}'],
+    ['bad_timestamp', '{"ts": "+275760-09-13T00:00:00Z", "a": 1}'],
     ['future_timestamp', `{"ts": ${NOW + 6 * 60_000}, "a": 1}`],
     ['too_old', `{"ts": ${NOW - 31 * 86_400_000}, "a": 1}`],
     ['too_many_readings', '[{"a":1},{"a":2},{"a":3},{"a":4}]'],
