@@ -64,6 +64,17 @@ export function createMetrics() {
       help: 'Messages delayed because their device exceeded its rate limit',
       registers: [registry],
     }),
+    rulesReadingsEvaluated: new Counter({
+      name: 'forewarn_rules_readings_evaluated_total',
+      help: 'Readings the rules engine has evaluated',
+      registers: [registry],
+    }),
+    rulesEvaluationLag: new Histogram({
+      name: 'forewarn_rules_evaluation_lag_seconds',
+      help: 'From a reading’s own timestamp to its evaluation by the rules engine',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10, 60],
+      registers: [registry],
+    }),
     connectedDevices: new Gauge({
       name: 'forewarn_mqtt_connected_devices',
       help: 'Devices connected to the broker',

@@ -159,6 +159,11 @@ export async function startPlatform(
       onFinding: async (finding) => {
         await tickets.handleFinding(finding);
       },
+      onEvaluated: (readings) => {
+        metrics.rulesReadingsEvaluated.inc(readings.length);
+        const now = clock();
+        for (const reading of readings) metrics.rulesEvaluationLag.observe((now - reading.ts) / 1000);
+      },
       clock,
       offlineCheckCron: config.rules.offlineCheckCron,
       snapshotDir: config.dataDir,

@@ -6,7 +6,7 @@
 import cron, { type ScheduledTask } from 'node-cron';
 import type { EventBus } from '../core/bus.js';
 import type { Logger } from '../core/log.js';
-import type { ReadingBatch } from '../core/types.js';
+import type { Reading, ReadingBatch } from '../core/types.js';
 import type { RulesConfig } from './config.js';
 import { RulesEngine } from './engine.js';
 import type { Finding } from './finding.js';
@@ -20,6 +20,8 @@ export interface LiveRulesDeps {
   deviceInfo: (id: string) => DeviceInfo | undefined;
   /** Where findings go, one at a time and in order (the ticket service). */
   onFinding: (finding: Finding) => Promise<void>;
+  /** Told after each batch is evaluated (for metrics). */
+  onEvaluated?: (readings: readonly Reading[]) => void;
   /** Wall clock, epoch ms; tests inject a simulated one. */
   clock?: () => number;
   /** When the offline check runs (node-cron syntax); every minute by default. */
@@ -69,6 +71,7 @@ export function createRulesEngine(deps: LiveRulesDeps): LiveRules {
 
   const onBatch = (batch: ReadingBatch) => {
     const findings = engine.processBatch(batch.readings, { at: batch.committedAt, uncertaintyMs: 0 });
+    deps.onEvaluated?.(batch.readings);
     if (findings.length > 0) void deliver(findings);
   };
 

@@ -43,6 +43,10 @@ describe('telemetry to proactive ticket', () => {
       await platform.rules.settled();
     };
     await send(0, readings.length);
+    expect((await platform.metrics.rulesReadingsEvaluated.get()).values[0].value).toBe(readings.length);
+    expect(
+      (await platform.metrics.rulesEvaluationLag.get()).values.find((v) => v.labels.le === '+Inf')?.value,
+    ).toBe(readings.length);
     const tickets = await eventually(async () => {
       const res = await platform.api<{ tickets: TicketSummary[] }>('GET', '/api/tickets?device=pu-1');
       return res.body.tickets.length > 0 ? res.body.tickets : undefined;
