@@ -173,7 +173,8 @@ export async function startPlatform(
     await rules.start();
     cleanups.push(() => rules.stop());
     const generatedToken = config.adminToken ? undefined : await registry.ensureAdminToken();
-    if (generatedToken) log.warn('generated the admin API token; it is shown once, by the command that started the server');
+    if (generatedToken)
+      log.warn('generated the admin API token; it is shown once, by the command that started the server');
 
     const seenTimer = setInterval(() => {
       registry.flushSeen().catch((error) => log.error({ err: error }, 'saving last-seen times failed'));
