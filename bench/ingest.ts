@@ -1,0 +1,377 @@
+/**
+ * End-to-end ingest: K devices publish QoS 1 telemetry as fast as the server acknowledges it (a bounded window of
+ * messages in flight per connection), first one reading per message, then arrays. Forewarn counts a reading once
+ * it is stored and the rules engine has evaluated it; mosquitto, the baseline, once its one subscriber has it.
+ */
+import { join } from 'node:path';
+import { Histogram } from './histogram.js';
+import { influxUnavailable, type RunningInflux, startInflux } from './influx.js';
+import { Loadgen } from './loadgen-client.js';
+import type { DeviceLogin, PublishReply, Target } from './loadgen-protocol.js';
+import { CpuMeter } from './processes.js';
+import { histogramDelta, histogramQuantile, type MetricsSnapshot } from './prometheus.js';
+import type { Scale } from './scale.js';
+import { ForewarnServer, Mosquitto } from './server.js';
+import {
+  type BenchContext,
+  type Benchmark,
+  check,
+  type Measurement,
+  part,
+  type Row,
+  type TargetCheck,
+} from './types.js';
+
+/** Readings durably stored, from ingest. */
+export const STORED_METRIC = 'forewarn_readings_stored_total';
+/** Readings the rules engine has evaluated. */
+export const EVALUATED_METRIC = 'forewarn_rules_readings_evaluated_total';
+/** Seconds from a reading's `ts` to its evaluation by the rules engine (the generator puts its send time in `ts`). */
+export const EVALUATION_LAG_METRIC = 'forewarn_rules_evaluation_lag_seconds';
+
+/** Timestamps may run ahead of the clock to stay unique; beyond this, `ts`-based latency would be misleading. */
+const MAX_TIMESTAMP_LEAD_MS = 20;
+const CONNECT_CONCURRENCY = 100;
+/** How long the pipeline may take to catch up after the last PUBACK before the phase counts as failed. */
+const CATCH_UP_MS = 60_000;
+
+export interface Phase {
+  connections: number;
+  readingsPerMessage: number;
+  window: number;
+  maxMessages: number;
+}
+
+/**
+ * Single readings for every K, then arrays for every K: array readings run their devices' timestamps ahead of the
+ * clock (they must stay unique per device), which would spoil the ts-based latency of a later single phase.
+ */
+export function ingestPhases(scale: Scale): Phase[] {
+  const { ingest } = scale;
+  return [
+    ...ingest.connections.map((connections) => ({
+      connections,
+      readingsPerMessage: 1,
+      window: ingest.singleWindow,
+      maxMessages: ingest.singleMessages,
+    })),
+    ...ingest.connections.map((connections) => ({
+      connections,
+      readingsPerMessage: ingest.arrayReadings,
+      window: ingest.arrayWindow,
+      maxMessages: ingest.arrayMessages,
+    })),
+  ];
+}
+
+/** Keeps the generator connected as each phase needs, reconnecting only when the number of devices changes. */
+class PhaseConnections {
+  #current = 0;
+
+  constructor(
+    private readonly publisher: Loadgen,
+    private readonly target: Target,
+    private readonly logins: DeviceLogin[],
+    private readonly system: string,
+  ) {}
+
+  async ensure(connections: number, progress: (message: string) => void): Promise<void> {
+    if (this.#current === connections) return;
+    if (this.#current > 0) await this.publisher.disconnect();
+    progress(`${this.system}: connecting ${connections} devices`);
+    const connected = await this.publisher.connect({
+      target: this.target,
+      devices: this.logins.slice(0, connections),
+      concurrency: CONNECT_CONCURRENCY,
+      keepalive: 0,
+      timeoutMs: 120_000,
+    });
+    if (connected.failed > 0)
+      throw new Error(`${this.system} refused connections: ${connected.errors.join('; ')}`);
+    this.#current = connections;
+  }
+}
+
+export function deviceIds(count: number, prefix = 'bench'): string[] {
+  return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(6, '0')}`);
+}
+
+const ms = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
+
+function baseRow(system: string, phase: Phase, result: PublishReply): Row {
+  const latency = Histogram.fromJSON(result.ackLatency);
+  return {
+    system,
+    connections: phase.connections,
+    payload: phase.readingsPerMessage === 1 ? 'single' : `array of ${phase.readingsPerMessage}`,
+    window: phase.window,
+    messages: result.acked,
+    readings: result.acked * phase.readingsPerMessage,
+    ackP50: latency.quantileMs(0.5),
+    ackP99: latency.quantileMs(0.99),
+    bound: result.stoppedBy,
+  };
+}
+
+async function mosquittoRows(context: BenchContext, logins: DeviceLogin[], phases: Phase[]): Promise<Row[]> {
+  const { group, scale } = context;
+  const broker = await Mosquitto.start(group, join(context.workDir, 'mosquitto'));
+  const subscriber = Loadgen.start(group);
+  const publisher = Loadgen.start(group);
+  const rows: Row[] = [];
+  try {
+    await subscriber.subscribe({ target: broker.mqtt, filter: 'fleet/+/telemetry' });
+    const devices = new PhaseConnections(publisher, broker.mqtt, logins, 'mosquitto');
+    for (const phase of phases) {
+      await devices.ensure(phase.connections, context.progress);
+      context.progress(
+        `mosquitto: ${phase.connections} connections, ${phase.readingsPerMessage} reading(s) per message`,
+      );
+      const cpu = new CpuMeter({
+        server: broker.process,
+        loadgen: publisher.process,
+        subscriber: subscriber.process,
+      });
+      cpu.start();
+      const result = complete(
+        'mosquitto',
+        await publisher.publish(publishCommand(phase, scale, context.seed)),
+      );
+      const delivered = await subscriber.settle({
+        expected: result.acked,
+        quietMs: 500,
+        timeoutMs: CATCH_UP_MS,
+      });
+      const cores = cpu.stop();
+      const seconds = (Math.max(delivered.lastAt, result.lastAckAt) - result.firstSendAt) / 1000;
+      const delivery = Histogram.fromJSON(delivered.deliveryLatency);
+      const single = phase.readingsPerMessage === 1;
+      rows.push({
+        ...baseRow('mosquitto', phase, result),
+        // What the one subscriber received: messages the broker dropped do not count.
+        readingsPerSecond: (delivered.received * phase.readingsPerMessage) / seconds,
+        ratio: null,
+        pipelineP50: single ? delivery.quantileMs(0.5) : null,
+        pipelineP99: single ? delivery.quantileMs(0.99) : null,
+        serverCpu: cores.server.cores,
+        serverCpuUsPerReading: (cores.server.seconds * 1e6) / (delivered.received * phase.readingsPerMessage),
+        loadgenCpu: cores.loadgen.cores,
+        subscriberCpu: cores.subscriber.cores,
+      });
+    }
+  } finally {
+    await Promise.all([publisher.stop(), subscriber.stop(), broker.stop()]);
+  }
+  return rows;
+}
+
+/** A phase in which the server dropped connections or left messages unacknowledged measured something else. */
+function complete(system: string, result: PublishReply): PublishReply {
+  if (result.closedByBroker > 0)
+    throw new Error(`${system} closed ${result.closedByBroker} connections during the run`);
+  if (result.acked < result.sent) {
+    throw new Error(
+      `${system} acknowledged ${result.acked} of ${result.sent} messages within the drain time`,
+    );
+  }
+  return result;
+}
+
+function publishCommand(phase: Phase, scale: Scale, seed: number) {
+  return {
+    readingsPerMessage: phase.readingsPerMessage,
+    window: phase.window,
+    maxMessages: phase.maxMessages,
+    durationMs: scale.ingest.seconds * 1000,
+    drainMs: 30_000,
+    seed,
+  };
+}
+
+/**
+ * Waits until the server has stored and evaluated `readings` more than at `before`; returns when (epoch ms) that was
+ * first seen, or `settledAt` if it already held at the first look.
+ */
+async function waitProcessed(
+  server: ForewarnServer,
+  before: MetricsSnapshot,
+  readings: number,
+  settledAt: number,
+) {
+  const deadline = Date.now() + CATCH_UP_MS;
+  const rules = before.has(EVALUATED_METRIC);
+  for (let first = true; ; first = false) {
+    const now = Date.now();
+    const after = await server.metrics();
+    const stored = after.sum(STORED_METRIC) - before.sum(STORED_METRIC);
+    const evaluated = rules ? after.sum(EVALUATED_METRIC) - before.sum(EVALUATED_METRIC) : stored;
+    if (stored >= readings && evaluated >= readings)
+      return { at: first ? settledAt : now, after, stored, evaluated };
+    if (now > deadline) {
+      throw new Error(
+        `after ${CATCH_UP_MS} ms only ${stored} of ${readings} readings were stored, ${evaluated} evaluated`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function forewarnRows(
+  context: BenchContext,
+  store: 'sqlite' | 'influx',
+  phases: Phase[],
+  notes: Set<string>,
+): Promise<{ rows: Row[]; provisionMs: number }> {
+  const { group, scale } = context;
+  let influx: RunningInflux | undefined;
+  let server: ForewarnServer | undefined;
+  let publisher: Loadgen | undefined;
+  const rows: Row[] = [];
+  try {
+    if (store === 'influx') influx = await startInflux(group, 'forewarn_bench');
+    server = await ForewarnServer.start(group, {
+      dataDir: join(context.workDir, `forewarn-${store}`),
+      store,
+      influxUrl: influx?.url,
+      nodeFlags: context.serverNodeFlags,
+    });
+    const provisionStart = Date.now();
+    const logins = await server.provision(deviceIds(Math.max(...scale.ingest.connections)));
+    const provisionMs = Date.now() - provisionStart;
+    publisher = Loadgen.start(group);
+    const devices = new PhaseConnections(publisher, server.mqtt, logins, `forewarn/${store}`);
+    for (const phase of phases) {
+      await devices.ensure(phase.connections, context.progress);
+      context.progress(
+        `forewarn/${store}: ${phase.connections} connections, ${phase.readingsPerMessage} reading(s) per message`,
+      );
+      const before = await server.metrics();
+      const cpu = new CpuMeter({ server: server.process, loadgen: publisher.process });
+      cpu.start();
+      const result = complete(
+        `forewarn/${store}`,
+        await publisher.publish(publishCommand(phase, scale, context.seed)),
+      );
+      const readings = result.acked * phase.readingsPerMessage;
+      const done = await waitProcessed(server, before, readings, result.lastAckAt);
+      const cores = cpu.stop();
+      if (!before.has(EVALUATED_METRIC)) {
+        notes.add(`the server exposes no ${EVALUATED_METRIC}: readings/s counts stored readings only`);
+      }
+      let lag = done.after.has(EVALUATION_LAG_METRIC)
+        ? histogramDelta(
+            before.histogram(EVALUATION_LAG_METRIC),
+            done.after.histogram(EVALUATION_LAG_METRIC)!,
+          )
+        : null;
+      if (lag === null)
+        notes.add(`the server exposes no ${EVALUATION_LAG_METRIC}: no publish → rules latency`);
+      if (phase.readingsPerMessage > 1 || result.maxTimestampLeadMs > MAX_TIMESTAMP_LEAD_MS) {
+        // Array readings carry consecutive past timestamps, so ts-based latency would include that spacing.
+        lag = null;
+      }
+      rows.push({
+        ...baseRow(`forewarn/${store}`, phase, result),
+        readingsPerSecond: readings / ((done.at - result.firstSendAt) / 1000),
+        ratio: null,
+        pipelineP50: lag ? ms(histogramQuantile(lag, 0.5)) : null,
+        pipelineP99: lag ? ms(histogramQuantile(lag, 0.99)) : null,
+        serverCpu: cores.server.cores,
+        serverCpuUsPerReading: (cores.server.seconds * 1e6) / readings,
+        loadgenCpu: cores.loadgen.cores,
+      });
+    }
+    return { rows, provisionMs };
+  } finally {
+    await publisher?.stop();
+    await server?.stop();
+    await influx?.stop();
+  }
+}
+
+export const ingestBenchmark: Benchmark = {
+  name: 'ingest',
+  title: 'End-to-end ingest, QoS 1, stored and evaluated; mosquitto relay as the baseline',
+  columns: [
+    { key: 'system', label: 'system' },
+    { key: 'connections', label: 'conns' },
+    { key: 'payload', label: 'payload' },
+    { key: 'window', label: 'window' },
+    { key: 'readings', label: 'readings' },
+    { key: 'readingsPerSecond', label: 'readings/s' },
+    { key: 'ratio', label: 'vs mosquitto', digits: 2 },
+    { key: 'ackP50', label: 'PUBACK p50 ms', digits: 2 },
+    { key: 'ackP99', label: 'PUBACK p99 ms', digits: 2 },
+    { key: 'pipelineP50', label: 'rules/deliv p50 ms', digits: 1 },
+    { key: 'pipelineP99', label: 'rules/deliv p99 ms', digits: 1 },
+    { key: 'serverCpu', label: 'server CPU', digits: 2 },
+    { key: 'serverCpuUsPerReading', label: 'server CPU µs/reading', digits: 2 },
+    { key: 'loadgenCpu', label: 'gen CPU', digits: 2 },
+    { key: 'bound', label: 'ended by' },
+  ],
+
+  async unavailable() {
+    return null;
+  },
+
+  async run(context): Promise<Measurement> {
+    const phases = ingestPhases(context.scale);
+    const notes = new Set<string>();
+    const failures: string[] = [];
+    const systems: Row[][] = [];
+
+    if (Mosquitto.available()) {
+      // An anonymous broker, but the same CONNECT packets: a password as long as the tokens Forewarn issues.
+      const logins = deviceIds(Math.max(...context.scale.ingest.connections)).map((id) => ({
+        id,
+        token: 'x'.repeat(32),
+      }));
+      systems.push((await part('mosquitto', failures, () => mosquittoRows(context, logins, phases))) ?? []);
+      notes.add('mosquitto relays to one QoS 0 subscriber; its latency column is publish → delivery');
+    } else {
+      notes.add('mosquitto skipped: not installed (apt-get install mosquitto); no ratio');
+    }
+    const sqlite = await part('forewarn/sqlite', failures, () =>
+      forewarnRows(context, 'sqlite', phases, notes),
+    );
+    systems.push(sqlite?.rows ?? []);
+    const influxMissing = context.scale.influxServers
+      ? influxUnavailable()
+      : `not in a ${context.scale.mode} run`;
+    if (influxMissing) notes.add(`forewarn/influx skipped: ${influxMissing}`);
+    else {
+      const influx = await part('forewarn/influx', failures, () =>
+        forewarnRows(context, 'influx', phases, notes),
+      );
+      systems.push(influx?.rows ?? []);
+    }
+
+    // One block per phase: the baseline first, then each store with its ratio to it.
+    const samePhase = (a: Row, b: Row) => a.connections === b.connections && a.payload === b.payload;
+    const baseline = systems.flat().filter((row) => row.system === 'mosquitto');
+    const rows = phases.flatMap((_, i) =>
+      systems.map((system) => system[i]).filter((row) => row !== undefined),
+    );
+    for (const row of rows) {
+      const match = baseline.find((b) => samePhase(b, row));
+      if (row.system !== 'mosquitto' && match && typeof row.readingsPerSecond === 'number') {
+        row.ratio = row.readingsPerSecond / (match.readingsPerSecond as number);
+      }
+    }
+    return { rows, notes: [...notes], failures, details: { provisionMs: sqlite?.provisionMs } };
+  },
+
+  targets(rows): TargetCheck[] {
+    const checks: TargetCheck[] = [];
+    for (const row of rows.filter((r) => r.system === 'forewarn/sqlite')) {
+      const label = `sqlite, ${row.connections} conns, ${row.payload}`;
+      if (row.payload === 'single') {
+        checks.push(check(`${label}: readings/s`, row.readingsPerSecond, '>=', 40_000));
+        checks.push(check(`${label}: ratio to mosquitto`, row.ratio, '>=', 0.5));
+      } else {
+        checks.push(check(`${label}: readings/s`, row.readingsPerSecond, '>=', 200_000));
+      }
+    }
+    return checks;
+  },
+};
