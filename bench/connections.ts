@@ -14,6 +14,8 @@ const CONNECTED_METRIC = 'forewarn_mqtt_connected_devices';
 /** Descriptors a process needs beyond one per connection (files, pipes, listeners). */
 const SPARE_FILES = 512;
 const SETTLE_MS = 2000;
+/** The number of connections the memory target is stated at: fixed costs dominate a smaller count. */
+const STATED_CONNECTIONS = 10_000;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -120,6 +122,8 @@ export const connectionsBenchmark: Benchmark = {
   },
 
   targets(rows) {
-    return [check('memory per idle connection, bytes', rows[0]?.bytesPerConnection, '<=', 20 * 1024)];
+    const row = rows[0];
+    const stated = row?.connections === STATED_CONNECTIONS ? undefined : '10,000 connections';
+    return [check('memory per idle connection, bytes', row?.bytesPerConnection, '<=', 20 * 1024, stated)];
   },
 };

@@ -21,11 +21,13 @@ import type {
   SubscribeCommand,
 } from './loadgen-protocol.js';
 import { encodeSubscribe, openMqtt, PublishEncoder } from './mqtt-wire.js';
-import { DeviceSignal, TimestampSequence } from './readings.js';
+import { DeviceSignal, type PrerenderedReadings, TimestampSequence } from './readings.js';
 
 /** Packet ids cycle through 1..this; a connection never has more messages in flight (its window is capped below it). */
 const PACKET_IDS = 1024;
 const MAX_ERRORS_REPORTED = 5;
+/** Distinct readings per device, cycled (a day's worth at 10 s would only cost memory). */
+const PRERENDERED = 256;
 
 /**
  * Timestamps per device for the life of this process: a device that reconnects for the next phase must not send a
@@ -48,7 +50,7 @@ class DeviceConnection {
   /** When each in-flight packet id was sent (or due), performance.now() ms; NaN while the id is free. */
   readonly sentAt = new Float64Array(PACKET_IDS + 1).fill(Number.NaN);
   readonly timestamps: TimestampSequence;
-  signal: DeviceSignal | null = null;
+  readings: PrerenderedReadings | null = null;
   inFlight = 0;
   #nextPacketId = 0;
   closed = false;
@@ -186,11 +188,11 @@ function send(
   for (let i = 0; i < count; i++) {
     let ts = connection.timestamps.next(wallNow, readingsPerMessage);
     let payload: string;
-    const signal = connection.signal as DeviceSignal;
-    if (readingsPerMessage === 1) payload = signal.json(ts);
+    const readings = connection.readings as PrerenderedReadings;
+    if (readingsPerMessage === 1) payload = readings.json(ts);
     else {
       const parts: string[] = new Array(readingsPerMessage);
-      for (let r = 0; r < readingsPerMessage; r++) parts[r] = signal.json(ts++);
+      for (let r = 0; r < readingsPerMessage; r++) parts[r] = readings.json(ts++);
       payload = `[${parts.join(',')}]`;
     }
     payloads[i] = payload;
@@ -220,7 +222,12 @@ function publish(command: PublishCommand): Promise<PublishReply> {
   }
   return new Promise((resolve) => {
     const live = connections.filter((c) => !c.closed);
-    for (const connection of live) connection.signal ??= new DeviceSignal(command.seed, connection.login.id);
+    for (const connection of live) {
+      connection.readings ??= new DeviceSignal(command.seed, connection.login.id).prerender(
+        PRERENDERED,
+        Date.now(),
+      );
+    }
     let drainTimer: NodeJS.Timeout | undefined;
     let paceTimer: NodeJS.Timeout | undefined;
 

@@ -5,10 +5,12 @@
 import { fork } from 'node:child_process';
 import { join } from 'node:path';
 import type { RulesFigures, RulesJob } from './rules-worker.js';
-import { type Benchmark, check, type Measurement } from './types.js';
+import { type Benchmark, type Cell, check, type Measurement } from './types.js';
 
 const WORKER = join(import.meta.dirname, 'rules-worker.js');
 const DEADLINE_MS = 10 * 60_000;
+/** The fleet size the rules targets are stated at. */
+const STATED_DEVICES = 100_000;
 
 export const rulesBenchmark: Benchmark = {
   name: 'rules',
@@ -17,6 +19,7 @@ export const rulesBenchmark: Benchmark = {
     { key: 'devices', label: 'devices' },
     { key: 'cpuNsPerReading', label: 'CPU ns/reading' },
     { key: 'nsPerReading', label: 'wall ns/reading' },
+    { key: 'timedDevices', label: 'timed devices' },
     { key: 'timedReadings', label: 'timed readings' },
     { key: 'bytesPerDeviceMetric', label: 'bytes/device-metric' },
     { key: 'bytesPerDevice', label: 'bytes/device' },
@@ -61,6 +64,7 @@ export const rulesBenchmark: Benchmark = {
           devices: figures.devices,
           cpuNsPerReading: figures.timedCpuNs / figures.timedReadings,
           nsPerReading: figures.timedNs / figures.timedReadings,
+          timedDevices: figures.timedDevices,
           timedReadings: figures.timedReadings,
           bytesPerDeviceMetric: figures.stateBytes / (figures.devices * figures.metricsPerDevice),
           bytesPerDevice: figures.stateBytes / figures.devices,
@@ -73,9 +77,11 @@ export const rulesBenchmark: Benchmark = {
   },
 
   targets(rows) {
+    const row = rows[0];
+    const stated = (count: Cell | undefined) => (count === STATED_DEVICES ? undefined : '100,000 devices');
     return [
-      check('CPU ns per reading, all detectors', rows[0]?.cpuNsPerReading, '<=', 1000),
-      check('bytes of state per device-metric', rows[0]?.bytesPerDeviceMetric, '<=', 1024),
+      check('CPU ns per reading, all detectors', row?.cpuNsPerReading, '<=', 1000, stated(row?.timedDevices)),
+      check('bytes of state per device-metric', row?.bytesPerDeviceMetric, '<=', 1024, stated(row?.devices)),
     ];
   },
 };

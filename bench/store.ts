@@ -26,6 +26,8 @@ import {
 const INTERVAL_MS = 10_000;
 const RETENTION_DAYS = 30;
 const INFLUX_STORE = join(import.meta.dirname, '../store/telemetry/influx.js');
+/** The size the store targets are stated at: 1,000 devices × 8,640 readings. */
+const STATED_READINGS = 8_640_000;
 /** No phase may run longer than this, whatever the counts say. */
 const PHASE_DEADLINE_MS = 20 * 60_000;
 
@@ -204,10 +206,11 @@ export const storeBenchmark: Benchmark = {
 
   targets(rows): TargetCheck[] {
     const sqlite = rows.find((r) => r.store === 'sqlite');
+    const full = sqlite?.readings === STATED_READINGS ? undefined : '1,000 devices × 8,640 readings';
     return [
-      check('sqlite: readings written/s', sqlite?.writePerSecond, '>=', 150_000),
-      check('sqlite: bytes per reading on disk', sqlite?.bytesPerReading, '<=', 24),
-      check('sqlite: 24 h range query p50, ms', sqlite?.queryP50, '<=', 10),
+      check('sqlite: readings written/s', sqlite?.writePerSecond, '>=', 150_000, full),
+      check('sqlite: bytes per reading on disk', sqlite?.bytesPerReading, '<=', 24, full),
+      check('sqlite: 24 h range query p50, ms', sqlite?.queryP50, '<=', 10, full),
     ];
   },
 };
