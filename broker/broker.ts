@@ -1,17 +1,20 @@
 import type { Duplex } from 'node:stream';
 import { Aedes, type AuthenticateError, type Client } from 'aedes';
 import type { EventBus } from '../core/bus.js';
+import type { DeviceKeys } from '../core/device-keys.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
 import { DEVICE_ID_PATTERN, mayPublish, maySubscribe, parseDeviceTopic } from '../core/wire.js';
 import type { DeviceRegistry } from '../devices/registry.js';
-import type { Ingest } from '../ingest/ingest.js';
+import type { Ingest, Sender } from '../ingest/ingest.js';
 import { bridgeConnection } from './mqtt5-bridge.js';
 
 export interface BrokerDeps {
   registry: DeviceRegistry;
   bus: EventBus;
   ingest: Ingest;
+  /** Numbers the devices' readings carry (see Reading.deviceKey). */
+  deviceKeys: DeviceKeys;
   metrics: Metrics;
   log: Logger;
   clock?: () => number;
@@ -25,8 +28,8 @@ const MAX_INFLIGHT_INBOUND = 1000;
 /** The MQTT side of the platform: an aedes broker that only lets registered devices in, and only to their own topics. */
 export class Broker {
   readonly aedes: Aedes;
-  /** Authenticated device id of each connection (the MQTT client id is the device's choice, the username is not). */
-  readonly #deviceOf = new WeakMap<Client, string>();
+  /** Authenticated device of each connection (the MQTT client id is the device's choice, the username is not). */
+  readonly #senderOf = new WeakMap<Client, Sender>();
   /** Open sessions per device: a device may hold several (other client ids), and is online while any is open. */
   readonly #sessions = new Map<string, Set<Client>>();
   readonly #clock: () => number;
@@ -52,7 +55,7 @@ export class Broker {
 
   /** The device id a connection authenticated as. */
   deviceOf(client: Client): string | undefined {
-    return this.#deviceOf.get(client);
+    return this.#senderOf.get(client)?.id;
   }
 
   /** Serves one MQTT connection (TCP, TLS or WebSocket stream); MQTT 5 clients go through the bridge. */
@@ -88,7 +91,7 @@ export class Broker {
       registry.authenticate(username, password.toString('utf8')).then(
         (ok) => {
           if (!ok) return refuse();
-          this.#deviceOf.set(client, username);
+          this.#senderOf.set(client, { id: username, key: deps.deviceKeys.keyOf(username) });
           callback(null, true);
         },
         (error: unknown) => {
@@ -99,8 +102,9 @@ export class Broker {
     };
 
     aedes.authorizePublish = (client, packet, callback) => {
-      const device = client ? this.#deviceOf.get(client) : undefined;
-      if (!device || !mayPublish(device, packet.topic)) {
+      const sender = client ? this.#senderOf.get(client) : undefined;
+      const device = sender?.id;
+      if (!sender || !device || !mayPublish(device, packet.topic)) {
         metrics.aclRefusals.inc({ action: 'publish' });
         // MQTT-3.3.5-2: a 3.1.1 server that refuses a PUBLISH may only acknowledge or close; closing tells the device.
         return callback(new Error(`device ${device ?? '?'} may not publish to ${packet.topic}`));
@@ -112,7 +116,7 @@ export class Broker {
       const kind = parseDeviceTopic(packet.topic)?.kind;
       if (kind === 'telemetry') {
         try {
-          ingest.handleTelemetry(device, packet.payload as Buffer, packet.qos > 0, () => callback(null));
+          ingest.handleTelemetry(sender, packet.payload as Buffer, packet.qos > 0, () => callback(null));
         } catch (error) {
           // Never let one message take the broker down; the device is told by a closed connection.
           log.error({ err: error, device }, 'telemetry message could not be handled');
@@ -127,7 +131,7 @@ export class Broker {
     };
 
     aedes.authorizeSubscribe = (client, subscription, callback) => {
-      const device = this.#deviceOf.get(client);
+      const device = this.#senderOf.get(client)?.id;
       if (device && maySubscribe(device, subscription.topic)) return callback(null, subscription);
       metrics.aclRefusals.inc({ action: 'subscribe' });
       callback(null, null); // SUBACK 0x80 for this filter; the connection stays up
@@ -135,7 +139,7 @@ export class Broker {
 
     aedes.on('clientReady', (client) => {
       metrics.connectedDevices.inc();
-      const device = this.#deviceOf.get(client);
+      const device = this.#senderOf.get(client)?.id;
       if (!device) return;
       const sessions = this.#sessions.get(device) ?? new Set<Client>();
       sessions.add(client);
@@ -144,7 +148,7 @@ export class Broker {
     });
     aedes.on('clientDisconnect', (client) => {
       metrics.connectedDevices.dec();
-      const device = this.#deviceOf.get(client);
+      const device = this.#senderOf.get(client)?.id;
       const sessions = device ? this.#sessions.get(device) : undefined;
       if (!device || !sessions?.delete(client) || sessions.size > 0) return;
       this.#sessions.delete(device);
@@ -157,7 +161,7 @@ export class Broker {
     deps.bus.on('deviceRemoved', endSessions);
     deps.bus.on('deviceTokenRotated', endSessions);
     aedes.on('clientError', (client, error) => {
-      log.debug({ device: this.#deviceOf.get(client), err: error.message }, 'mqtt client error');
+      log.debug({ device: this.#senderOf.get(client)?.id, err: error.message }, 'mqtt client error');
     });
     aedes.on('connectionError', (_client, error) => {
       log.debug({ err: error.message }, 'mqtt connection error');

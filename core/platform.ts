@@ -25,6 +25,7 @@ import type { TicketStore } from '../tickets/store.js';
 import { WebhookDispatcher } from '../tickets/webhooks.js';
 import { EventBus } from './bus.js';
 import { type Config, type ConfigInput, type LoadConfigOptions, loadConfig } from './config.js';
+import { DeviceKeys } from './device-keys.js';
 import { listen } from './listen.js';
 import { createLogger, type Logger } from './log.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -185,7 +186,15 @@ export async function startPlatform(
     });
 
     cleanups.push(() => ingest.close());
-    const broker = await Broker.create({ registry, ingest, bus, metrics, log, clock });
+    const broker = await Broker.create({
+      registry,
+      ingest,
+      deviceKeys: new DeviceKeys(),
+      bus,
+      metrics,
+      log,
+      clock,
+    });
     const listeners = await startMqttListeners(config, httpServer, (stream) => broker.handle(stream));
     cleanups.push(async () => {
       const listenersClosed = listeners.stopAccepting();

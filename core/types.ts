@@ -2,6 +2,11 @@
 export interface Reading {
   /** Device id. */
   device: string;
+  /**
+   * The device's number in the platform's DeviceKeys, when the edge resolved it (MQTT sessions do): lets
+   * per-device state be found without hashing the id. Every keyed reading a consumer sees comes from one table.
+   */
+  deviceKey?: number;
   /** Sample time, epoch milliseconds (UTC). */
   ts: number;
   /** Metric name → value; names match METRIC_NAME_PATTERN and values are finite. */

@@ -25,10 +25,16 @@ export interface Decoded {
 const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 
 /**
- * Turns one telemetry payload into readings. Good readings in an array survive bad neighbours; every
- * problem is named. Pure: `now` is passed in.
+ * Turns one telemetry payload into readings of `device` (carrying `deviceKey`, see Reading). Good readings in an
+ * array survive bad neighbours; every problem is named. Pure: `now` is passed in.
  */
-export function decodeTelemetry(device: string, payload: Buffer, now: number, limits: DecodeLimits): Decoded {
+export function decodeTelemetry(
+  device: string,
+  payload: Buffer,
+  now: number,
+  limits: DecodeLimits,
+  deviceKey?: number,
+): Decoded {
   if (payload.length > limits.maxPayloadBytes) {
     return fail(
       'payload_too_large',
@@ -50,13 +56,13 @@ export function decodeTelemetry(device: string, payload: Buffer, now: number, li
     }
     const decoded: Decoded = { readings: [], problems: [] };
     parsed.forEach((element, index) => {
-      const result = decodeReading(device, element, now, limits);
+      const result = decodeReading(device, deviceKey, element, now, limits);
       if ('reason' in result) decoded.problems.push({ ...result, index });
       else decoded.readings.push(result);
     });
     return decoded;
   }
-  const result = decodeReading(device, parsed, now, limits);
+  const result = decodeReading(device, deviceKey, parsed, now, limits);
   return 'reason' in result ? { readings: [], problems: [result] } : { readings: [result], problems: [] };
 }
 
@@ -66,6 +72,7 @@ function fail(reason: RejectReason, detail: string): Decoded {
 
 function decodeReading(
   device: string,
+  deviceKey: number | undefined,
   value: unknown,
   now: number,
   limits: DecodeLimits,
@@ -112,7 +119,7 @@ function decodeReading(
     count++;
   }
   if (count === 0) return { reason: 'no_metrics', detail: 'the reading has no metrics' };
-  return { device, ts, metrics };
+  return { device, deviceKey, ts, metrics };
 }
 
 /** Epoch ms or ISO-8601; absent means "now". Returns a description of the problem instead of a number. */

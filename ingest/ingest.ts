@@ -21,6 +21,13 @@ export interface IngestDeps {
 /** Called when ingest is done with a message: the broker then sends the PUBACK (QoS 1) or moves on. */
 export type MessageDone = () => void;
 
+/** The device a message came from, as its session authenticated it. */
+export interface Sender {
+  id: string;
+  /** Its number in the platform's DeviceKeys, which its readings carry. */
+  key: number;
+}
+
 /** Telemetry intake: validate, count and dead-letter what is bad, group-commit what is good. */
 export class Ingest {
   readonly rejects: RejectLog;
@@ -63,26 +70,27 @@ export class Ingest {
    * Handles one telemetry message. With `durable` set (QoS 1) `done` runs only once every good reading in it is
    * committed; otherwise as soon as they are buffered.
    */
-  handleTelemetry(device: string, payload: Buffer, durable: boolean, done: MessageDone): void {
+  handleTelemetry(sender: Sender, payload: Buffer, durable: boolean, done: MessageDone): void {
     this.deps.metrics.messagesReceived.inc();
-    const delay = this.#limiter.delayFor(device);
+    const delay = this.#limiter.delayFor(sender.id);
     if (delay > 0) {
       this.deps.metrics.throttled.inc();
       const resume = () => {
         this.#throttled.delete(timer);
-        this.#process(device, payload, durable, done);
+        this.#process(sender, payload, durable, done);
       };
       const timer = setTimeout(resume, delay);
       this.#throttled.set(timer, resume);
     } else {
-      this.#process(device, payload, durable, done);
+      this.#process(sender, payload, durable, done);
     }
   }
 
-  #process(device: string, payload: Buffer, durable: boolean, done: MessageDone): void {
+  #process(sender: Sender, payload: Buffer, durable: boolean, done: MessageDone): void {
     const now = this.#clock();
+    const device = sender.id;
     this.deps.registry.markSeen(device, now);
-    const { readings, problems } = decodeTelemetry(device, payload, now, this.#limits);
+    const { readings, problems } = decodeTelemetry(device, payload, now, this.#limits, sender.key);
     for (const problem of problems) {
       const where = problem.index === undefined ? '' : `reading ${problem.index}: `;
       this.rejects.record(device, problem.reason, where + problem.detail, payload);

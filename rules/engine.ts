@@ -126,6 +126,8 @@ const LAYOUT = [
 export class RulesEngine {
   readonly #options: RulesEngineOptions;
   readonly #devices = new Map<string, DeviceState>();
+  /** The same states by Reading.deviceKey, for readings that carry one; dense, undefined where not seen. */
+  readonly #byKey: (DeviceState | undefined)[] = [];
   readonly #peers = new PeerGroups();
   readonly #allocator = new RowAllocator();
   readonly #scratch = createTrendScratch();
@@ -159,7 +161,11 @@ export class RulesEngine {
    * it, by a clock it trusts; without it the reading's own time stands in (and clocks are not checked).
    */
   process(reading: Reading, arrival?: Arrival, out: Finding[] = []): Finding[] {
-    const dev = this.#device(reading.device);
+    const key = reading.deviceKey;
+    const dev =
+      key === undefined
+        ? this.#device(reading.device)
+        : (this.#byKey[key] ?? this.#keyed(reading.device, key));
     if (!dev) return out;
     const ts = reading.ts;
     const heardAt = arrival ? arrival.at : ts;
@@ -235,6 +241,8 @@ export class RulesEngine {
 
   /** Drops a device's state (a removed device). */
   forget(deviceId: string): void {
+    const dev = this.#devices.get(deviceId);
+    if (dev && dev.key >= 0) this.#byKey[dev.key] = undefined;
     this.#devices.delete(deviceId);
   }
 
@@ -287,6 +295,17 @@ export class RulesEngine {
       restored++;
     }
     return restored;
+  }
+
+  /** A device's state found by id the first time its key is seen, then remembered under the key. */
+  #keyed(id: string, key: number): DeviceState | undefined {
+    const dev = this.#device(id);
+    if (!dev) return undefined;
+    // Filled up to the key rather than written past the end, so the array stays dense for V8.
+    while (this.#byKey.length <= key) this.#byKey.push(undefined);
+    this.#byKey[key] = dev;
+    dev.key = key;
+    return dev;
   }
 
   #device(id: string): DeviceState | undefined {
@@ -357,8 +376,7 @@ export class RulesEngine {
       if (watched && inOrder) noteMissing(dev, o, name, ts, rules.gapMs, out);
       return false;
     }
-    if (updateImpossible(dev, o, name, ts, value, rules.profile.metrics[name].physical, rules, out))
-      return false;
+    if (updateImpossible(dev, o, name, ts, value, dev.layout.physical[index], rules, out)) return false;
     if (
       watched &&
       inOrder &&

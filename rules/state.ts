@@ -144,6 +144,8 @@ export interface DeviceLayout {
   metricNames: readonly string[];
   /** Which of them are checked for stuck values and gaps. */
   qualityWatched: readonly boolean[];
+  /** Each one's physical range, where a value outside it is impossible. */
+  physical: readonly { readonly min: number; readonly max: number }[];
   /** Index in `metricNames` of each machine metric (−1 if the model lacks it), and of ambient. */
   machineIndex: readonly number[];
   ambientIndex: number;
@@ -167,6 +169,7 @@ function layoutFor(rules: ModelRules): DeviceLayout {
   const layout: DeviceLayout = {
     metricNames,
     qualityWatched: metricNames.map((name) => rules.qualityMetrics.has(name)),
+    physical: metricNames.map((name) => rules.profile.metrics[name].physical),
     machineIndex: MACHINE_METRICS.map((name) => metricNames.indexOf(name)),
     ambientIndex: metricNames.indexOf('ambient_c'),
     gateIndex: metricRules.map((r) => (r.gate ? metricNames.indexOf(r.gate.metric) : -1)),
@@ -213,6 +216,8 @@ export class DeviceState {
   ambientSlow = Number.NaN;
   /** The machine metric (0 vibration, 1 temperature) whose episode is open, −1 when none: one per device. */
   episodeMetric = -1;
+  /** Its Reading.deviceKey once a keyed reading arrived, −1 before. */
+  key = -1;
   /** The peer group each machine metric is compared with, once it has one. */
   readonly peers: (PeerGroup | null)[] = [null, null];
   /** DQ rows for every metric of the model, then machine rows for vibration and temperature. */

@@ -89,6 +89,39 @@ describe('restart: state survives in a snapshot', () => {
   });
 });
 
+describe('device keys: readings that carry one', () => {
+  const stepAt = T0 + 3 * DAY;
+  const readings = series({
+    device: 'p1',
+    durationMs: 4 * DAY,
+    noise: PUMP_NOISE,
+    metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
+  });
+
+  it('find the same state as readings without one, and conclude the same', () => {
+    const byId = run(engineFor({ p1: REGION }), readings);
+    // Every other reading keyed: a device whose sessions resolve its key alongside readings that do not.
+    const mixed = run(
+      engineFor({ p1: REGION }),
+      readings.map((r, i) => (i % 2 === 0 ? { ...r, deviceKey: 7 } : r)),
+    );
+    expect(byId.some((f) => f.faultCode === 'VIB-STEP')).toBe(true);
+    expect(mixed).toEqual(byId);
+  });
+
+  it('start afresh after the device is forgotten (a removed device registered again)', () => {
+    const engine = engineFor({ p1: REGION });
+    const keyed = readings.map((r) => ({ ...r, deviceKey: 0 }));
+    const cut = readings.findIndex((r) => r.ts >= stepAt);
+    run(engine, keyed.slice(0, cut));
+    expect(engine.inspect('p1')?.metrics.vibration_rms.warm).toBe(1);
+    engine.forget('p1');
+    run(engine, keyed.slice(cut, cut + 10));
+    expect(engine.inspect('p1')?.metrics.vibration_rms.warm).toBe(0);
+    expect(engine.deviceCount).toBe(1);
+  });
+});
+
 describe('state size', () => {
   it('keeps at most 1 KB of detector state per device and machine metric', () => {
     const engine = engineFor({
