@@ -8,8 +8,9 @@ import { Histogram } from './histogram.js';
 import { influxUnavailable, type RunningInflux, startInflux } from './influx.js';
 import { Loadgen } from './loadgen-client.js';
 import type { DeviceLogin, PublishReply, Target } from './loadgen-protocol.js';
+import { percentileCells, percentileColumns, prometheusQuantilesMs } from './percentiles.js';
 import { CpuMeter } from './processes.js';
-import { histogramDelta, histogramQuantile, type MetricsSnapshot } from './prometheus.js';
+import { histogramDelta, type MetricsSnapshot } from './prometheus.js';
 import type { Scale } from './scale.js';
 import { ForewarnServer, Mosquitto } from './server.js';
 import {
@@ -101,8 +102,6 @@ export function deviceIds(count: number, prefix = 'bench'): string[] {
   return Array.from({ length: count }, (_, i) => `${prefix}-${String(i).padStart(6, '0')}`);
 }
 
-const ms = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
-
 function baseRow(system: string, phase: Phase, result: PublishReply): Row {
   const latency = Histogram.fromJSON(result.ackLatency);
   return {
@@ -112,8 +111,7 @@ function baseRow(system: string, phase: Phase, result: PublishReply): Row {
     window: phase.window,
     messages: result.acked,
     readings: result.acked * phase.readingsPerMessage,
-    ackP50: latency.quantileMs(0.5),
-    ackP99: latency.quantileMs(0.99),
+    ...percentileCells('ack', (q) => latency.quantileMs(q)),
     bound: result.stoppedBy,
     timestampLeadMs: result.maxTimestampLeadMs,
   };
@@ -162,8 +160,7 @@ async function mosquittoRows(
         // What the one subscriber received: messages the broker dropped do not count.
         readingsPerSecond: (delivered.received * phase.readingsPerMessage) / seconds,
         ratio: null,
-        pipelineP50: single ? delivery.quantileMs(0.5) : null,
-        pipelineP99: single ? delivery.quantileMs(0.99) : null,
+        ...percentileCells('pipeline', single ? (q) => delivery.quantileMs(q) : null),
         serverCpu: cores.server.cores,
         serverCpuUsPerReading: (cores.server.seconds * 1e6) / (delivered.received * phase.readingsPerMessage),
         loadgenCpu: cores.loadgen.cores,
@@ -297,8 +294,7 @@ async function forewarnRows(
         ...baseRow(`forewarn/${store}`, phase, result),
         readingsPerSecond: readings / ((done.at - result.firstSendAt) / 1000),
         ratio: null,
-        pipelineP50: lag ? ms(histogramQuantile(lag, 0.5)) : null,
-        pipelineP99: lag ? ms(histogramQuantile(lag, 0.99)) : null,
+        ...percentileCells('pipeline', prometheusQuantilesMs(lag)),
         serverCpu: cores.server.cores,
         serverCpuUsPerReading: (cores.server.seconds * 1e6) / readings,
         loadgenCpu: cores.loadgen.cores,
@@ -324,10 +320,8 @@ export const ingestBenchmark: Benchmark = {
     { key: 'readings', label: 'readings' },
     { key: 'readingsPerSecond', label: 'readings/s' },
     { key: 'ratio', label: 'vs mosquitto', digits: 2 },
-    { key: 'ackP50', label: 'PUBACK p50 ms', digits: 2 },
-    { key: 'ackP99', label: 'PUBACK p99 ms', digits: 2 },
-    { key: 'pipelineP50', label: 'rules/deliv p50 ms', digits: 1 },
-    { key: 'pipelineP99', label: 'rules/deliv p99 ms', digits: 1 },
+    ...percentileColumns('ack', 'PUBACK', 2),
+    ...percentileColumns('pipeline', 'rules/deliv', 1),
     { key: 'serverCpu', label: 'server CPU', digits: 2 },
     { key: 'serverCpuUsPerReading', label: 'server CPU µs/reading', digits: 2 },
     { key: 'loadgenCpu', label: 'gen CPU', digits: 2 },

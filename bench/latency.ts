@@ -11,7 +11,8 @@ import { influxUnavailable, type RunningInflux, startInflux } from './influx.js'
 import { deviceIds, EVALUATION_LAG_METRIC } from './ingest.js';
 import { Loadgen } from './loadgen-client.js';
 import type { DeviceLogin } from './loadgen-protocol.js';
-import { histogramDelta, histogramQuantile, withoutLargest } from './prometheus.js';
+import { percentileCells, percentileColumns, prometheusQuantilesMs } from './percentiles.js';
+import { histogramDelta, withoutLargest } from './prometheus.js';
 import { DeviceSignal } from './readings.js';
 import type { Scale } from './scale.js';
 import { ForewarnServer } from './server.js';
@@ -159,19 +160,15 @@ async function measure(
           faultReadings,
         )
       : null;
-    const ms = (seconds: number | null) => (seconds === null ? null : seconds * 1000);
     const seconds = (result.lastSendAt - result.firstSendAt) / 1000;
     return {
       system: `forewarn/${store}`,
       targetRate: scale.rate,
       achievedRate: seconds > 0 ? result.acked / seconds : null,
-      ackP50: ack.quantileMs(0.5),
-      ackP99: ack.quantileMs(0.99),
+      ...percentileCells('ack', (q) => ack.quantileMs(q)),
       generatorLagP99: Histogram.fromJSON(result.sendLag).quantileMs(0.99),
-      rulesP50: lag ? ms(histogramQuantile(lag, 0.5)) : null,
-      rulesP99: lag ? ms(histogramQuantile(lag, 0.99)) : null,
-      ticketP50: quantile(ticketMs, 0.5),
-      ticketP99: quantile(ticketMs, 0.99),
+      ...percentileCells('rules', prometheusQuantilesMs(lag)),
+      ...percentileCells('ticket', (q) => quantile(ticketMs, q)),
       detected: `${ticketMs.length}/${scale.faults}`,
     };
   } finally {
@@ -189,12 +186,9 @@ export const latencyBenchmark: Benchmark = {
     { key: 'system', label: 'system' },
     { key: 'targetRate', label: 'paced at/s' },
     { key: 'achievedRate', label: 'achieved/s' },
-    { key: 'ackP50', label: 'PUBACK p50 ms', digits: 2 },
-    { key: 'ackP99', label: 'PUBACK p99 ms', digits: 2 },
-    { key: 'rulesP50', label: 'rules p50 ms', digits: 1 },
-    { key: 'rulesP99', label: 'rules p99 ms', digits: 1 },
-    { key: 'ticketP50', label: 'ticket p50 ms', digits: 0 },
-    { key: 'ticketP99', label: 'ticket p99 ms', digits: 0 },
+    ...percentileColumns('ack', 'PUBACK', 2),
+    ...percentileColumns('rules', 'rules', 1),
+    ...percentileColumns('ticket', 'ticket', 0),
     { key: 'detected', label: 'faults ticketed' },
     { key: 'generatorLagP99', label: 'gen lag p99 ms', digits: 1 },
   ],

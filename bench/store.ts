@@ -11,6 +11,7 @@ import type { TelemetryStore } from '../store/telemetry/port.js';
 import { SqliteTelemetryStore } from '../store/telemetry/sqlite.js';
 import { quantile } from './histogram.js';
 import { influxUnavailable, type RunningInflux, startInflux } from './influx.js';
+import { percentileCells, percentileColumns } from './percentiles.js';
 import { DeviceSignal } from './readings.js';
 import type { Scale } from './scale.js';
 import {
@@ -128,8 +129,7 @@ async function measure(
       // Only meaningful where the store does its work in this process (SQLite), not for a server elsewhere.
       writePerCpuSecond: subject.inProcess ? written / (writeCpuUs / 1e6) : null,
       bytesPerReading: bytes === null ? null : bytes / written,
-      queryP50: quantile(queryMs, 0.5),
-      queryP99: quantile(queryMs, 0.99),
+      ...percentileCells('query', (q) => quantile(queryMs, q)),
       points,
       queries: queryMs.length,
       bound: complete ? 'count' : 'time',
@@ -162,8 +162,7 @@ export const storeBenchmark: Benchmark = {
     { key: 'writePerSecond', label: 'written/s' },
     { key: 'writePerCpuSecond', label: 'written/CPU-s' },
     { key: 'bytesPerReading', label: 'bytes/reading', digits: 1 },
-    { key: 'queryP50', label: '24 h query p50 ms', digits: 2 },
-    { key: 'queryP99', label: '24 h query p99 ms', digits: 2 },
+    ...percentileColumns('query', '24 h query', 2),
     { key: 'points', label: 'points' },
   ],
 

@@ -1,46 +1,17 @@
-/** The JSON the dashboard reads from the HTTP API; times are ISO-8601 UTC strings. */
+/**
+ * The JSON the dashboard reads from the HTTP API; times are ISO-8601 UTC strings. Where the server names the shape
+ * of an answer, the type comes from the server source (type-only imports, so no server code reaches the bundle).
+ */
+import type { DeviceHealth, FleetHealth, HealthState } from '../../api/routes/fleet.js';
+import type { Device, IngestReject } from '../../core/types.js';
+import type { Priority, TicketStatus } from '../../tickets/types.js';
 
-export const HEALTH_STATES = ['healthy', 'watch', 'warning', 'critical', 'offline'] as const;
-export type HealthState = (typeof HEALTH_STATES)[number];
-export type Priority = 'P1' | 'P2' | 'P3';
-export const ACTIVE_STATUSES = ['open', 'acknowledged', 'dispatched', 'in_progress'] as const;
+export type { Device, DeviceHealth, FleetHealth, HealthState, IngestReject, Priority };
 
-export interface DeviceHealth {
-  id: string;
-  model: string;
-  customer: string | null;
-  online: boolean;
-  lastSeenAt: string | null;
-  health: HealthState;
-  score: number;
-  reasons: string[];
-  latest: { ts: string; metrics: Record<string, number> } | null;
-  openTickets: number;
-}
-
-export interface FleetHealth {
-  generatedAt: string;
-  summary: {
-    devices: number;
-    online: number;
-    health: Record<HealthState, number>;
-    openTickets: Record<Priority, number> & { total: number };
-    slaOverdue: number;
-  };
-  devices: DeviceHealth[];
-}
-
-export interface Device {
-  id: string;
-  model: string;
-  lat: number | null;
-  lon: number | null;
-  customer: string | null;
-  installedAt: string | null;
-  createdAt: string;
-  lastSeenAt: string | null;
-  online: boolean;
-}
+/** The health states in the order the overview lists them. */
+export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'watch', 'warning', 'critical', 'offline'];
+/** The statuses in which a ticket still needs someone. */
+export const ACTIVE_STATUSES: readonly TicketStatus[] = ['open', 'acknowledged', 'dispatched', 'in_progress'];
 
 /** One point of a telemetry answer: its time and the metrics known at it. */
 export type TelemetryPoint = { ts: string } & Record<string, number | string>;
@@ -97,12 +68,4 @@ export interface TicketDetail {
   history: HistoryEntry[];
   findings: { key: string; faultCode: string; metric: string; severity: string; state: string; at: string }[];
   suggestions: { resolutionCode: string; timesUsed: number; firstTimeFixRate: number }[];
-}
-
-export interface IngestReject {
-  at: string;
-  device: string;
-  reason: string;
-  detail?: string;
-  excerpt: string;
 }

@@ -55,14 +55,16 @@ describe('context: a regional heat wave against one drifting unit', () => {
   });
 });
 
+/** One pump whose vibration steps up on day 3. */
+const stepAt = T0 + 3 * DAY;
+const readings = series({
+  device: 'p1',
+  durationMs: 4 * DAY,
+  noise: PUMP_NOISE,
+  metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
+});
+
 describe('restart: state survives in a snapshot', () => {
-  const stepAt = T0 + 3 * DAY;
-  const readings = series({
-    device: 'p1',
-    durationMs: 4 * DAY,
-    noise: PUMP_NOISE,
-    metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
-  });
   const cut = readings.findIndex((r) => r.ts >= T0 + 2.5 * DAY);
 
   it('continues after restore exactly as if it had never stopped, without a second warm-up', () => {
@@ -90,14 +92,6 @@ describe('restart: state survives in a snapshot', () => {
 });
 
 describe('device keys: readings that carry one', () => {
-  const stepAt = T0 + 3 * DAY;
-  const readings = series({
-    device: 'p1',
-    durationMs: 4 * DAY,
-    noise: PUMP_NOISE,
-    metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
-  });
-
   it('find the same state as readings without one, and conclude the same', () => {
     const byId = run(engineFor({ p1: REGION }), readings);
     // Every other reading keyed: a device whose sessions resolve its key alongside readings that do not.
