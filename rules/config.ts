@@ -229,7 +229,9 @@ export const BUILT_IN_MODEL_RULES: Record<string, unknown> = {
   'WM-800': {
     metrics: {
       vibration_rms: { bucketMinutes: 60, gate: { metric: 'rpm', min: 500, settleMinutes: 0 } },
-      temperature_c: { gate: { metric: 'rpm', max: 0, settleMinutes: 60 }, lagMinutes: 10 },
+      // The turning drum is the motor's load, so its temperature is judged running as well as at rest; the
+      // program's phases (wash, spin) move it by more than sensor noise, hence a wider floor on the spread.
+      temperature_c: { load: { metric: 'rpm', min: 1 }, lagMinutes: 10, minSpread: 1 },
     },
   },
   'PU-55': {

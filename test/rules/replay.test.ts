@@ -12,6 +12,7 @@ import { defaultRulesConfig } from '../../rules/config.js';
 import { type ReplayLine, replayCsv } from '../../rules/replay.js';
 import { parseTruth, scoreTickets, ticketLineSchema } from '../../rules/score.js';
 import { FleetRun } from '../../simulator/file-run.js';
+import type { SimulationOptionsInput } from '../../simulator/plan.js';
 import type { GroundTruth } from '../../simulator/truth.js';
 import { createTicketService } from '../../tickets/service.js';
 import { SqliteTicketStore } from '../../tickets/sqlite-store.js';
@@ -71,8 +72,30 @@ function fleetOptions() {
   };
 }
 
-async function* chunks(run: FleetRun): AsyncGenerator<string | Buffer> {
-  yield* run.csv(1 << 16);
+/** Simulates a fleet and replays it through the rules and a ticket service in memory: the ticket lines and the truth. */
+async function replayInMemory(
+  options: SimulationOptionsInput,
+): Promise<{ lines: ReplayLine[]; truth: GroundTruth }> {
+  const store = new SqliteTicketStore(':memory:');
+  await store.open();
+  const tickets = createTicketService({ store, clock: () => 0 });
+  const lines: ReplayLine[] = [];
+  const fleet = new FleetRun(options);
+  let csv = '';
+  for (const chunk of fleet.csv()) csv += `${chunk}`;
+  const truth = fleet.truth();
+  const devices = new Map(truth.devices.map((d) => [d.id, d]));
+  await replayCsv({
+    input: (async function* () {
+      yield csv;
+    })(),
+    rules: defaultRulesConfig(),
+    handleFinding: (finding) => tickets.handleFinding(finding),
+    onLine: (line) => lines.push(line),
+    devices: (id) => devices.get(id),
+  });
+  await store.close();
+  return { lines, truth };
 }
 
 describe('replay and score on a simulated fleet', () => {
@@ -90,26 +113,9 @@ describe('replay and score on a simulated fleet', () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function replayInMemory(): Promise<ReplayLine[]> {
-    const store = new SqliteTicketStore(':memory:');
-    await store.open();
-    const tickets = createTicketService({ store, clock: () => 0 });
-    const lines: ReplayLine[] = [];
-    const regions = new Map(truth.devices.map((d) => [d.id, d]));
-    await replayCsv({
-      input: chunks(new FleetRun(fleetOptions())),
-      rules: defaultRulesConfig(),
-      handleFinding: (finding) => tickets.handleFinding(finding),
-      onLine: (line) => lines.push(line),
-      devices: (id) => regions.get(id),
-    });
-    await store.close();
-    return lines;
-  }
-
   it('finds every machine fault before its failure, with no false tickets, no duplicates, none for the heat wave', async () => {
-    const lines = await replayInMemory();
-    const report = scoreTickets(lines, parseTruth(truth));
+    const replayed = await replayInMemory(fleetOptions());
+    const report = scoreTickets(replayed.lines, parseTruth(replayed.truth));
     expect(report.machine.total.scored).toBeGreaterThanOrEqual(5);
     expect(report.machine.total.recall).toBeGreaterThanOrEqual(0.98);
     expect(report.falseTickets.total).toBe(0);
@@ -183,5 +189,31 @@ describe('replay and score on a simulated fleet', () => {
     } finally {
       log.mockRestore();
     }
+  });
+});
+
+describe('a washer whose fan fails within one program', () => {
+  // Fans that fail in two hours, starting at different times of day: running, just before a program, idle.
+  const options: SimulationOptionsInput = {
+    devices: 8,
+    days: 5,
+    seed: 12,
+    intervalS: 60,
+    start: START,
+    deviceModels: Array.from({ length: 8 }, () => 'WM-800'),
+    faults: [8, 11, 14, 17].map((hour, device) => ({
+      device,
+      kind: 'fan_failure' as const,
+      onset: at(3 + hour / 24),
+      spanMs: 2 * HOUR,
+    })),
+  };
+
+  it('is found before the failure, while the drum turns, and the healthy washers open nothing', async () => {
+    const { lines, truth } = await replayInMemory(options);
+    const report = scoreTickets(lines, parseTruth(truth));
+    expect(report.machine.total.scored).toBe(4);
+    expect(report.machine.total.detected).toBe(4);
+    expect(report.falseTickets.total).toBe(0);
   });
 });
