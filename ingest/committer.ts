@@ -31,11 +31,17 @@ interface Batch {
  * the store fails, the batch is retried with backoff while new readings queue up to `maxBufferedReadings`; past
  * that, `add` holds back its caller, which withholds PUBACKs and stops reading from the device's socket. Nothing
  * that was accepted is dropped.
+ *
+ * A store that takes several writes at once (`writeConcurrency`) gets up to that many commits in flight; they
+ * are still acknowledged and handed on (readingsStored) in the order the batches were formed, so the rules
+ * engine sees every device's readings in arrival order.
  */
 export class GroupCommitter {
   #pending: Batch = { readings: [], onDurable: [] };
   #timer: NodeJS.Timeout | undefined;
-  #committing = false;
+  #inFlight = 0;
+  /** Settles once every batch started so far is acknowledged; each batch's acknowledgement waits on it. */
+  #acknowledged: Promise<void> = Promise.resolve();
   #buffered = 0;
   #retryDelay: number;
   /** Callers waiting for buffer space, in arrival order. */
@@ -101,31 +107,58 @@ export class GroupCommitter {
   }
 
   #flushSoon(delayMs: number): void {
-    if (this.#committing) return; // the running commit picks up the next batch when it finishes
-    if (this.#timer && delayMs > 0) return;
+    if (this.#inFlight >= this.store.writeConcurrency) return; // a finishing commit picks up the next batch
+    // With nothing in flight, whatever gathered during the last commit goes at once (that is the group commit);
+    // beside commits in flight, a batch waits until it is full or its window has passed.
+    const full = this.#pending.readings.length >= this.options.batchMaxReadings;
+    const wait = this.#inFlight === 0 || full ? delayMs : Math.max(delayMs, this.options.batchWindowMs);
+    if (this.#timer && wait > 0) return;
     clearTimeout(this.#timer);
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
-      void this.#commitLoop();
-    }, delayMs);
+      this.#startCommit();
+    }, wait);
   }
 
-  async #commitLoop(): Promise<void> {
-    if (this.#committing) return;
-    this.#committing = true;
-    try {
-      while (this.#pending.readings.length > 0) {
-        const batch = this.#pending;
-        this.#pending = { readings: [], onDurable: [] };
-        await this.#commitWithRetry(batch.readings);
-        this.#setBuffered(this.#buffered - batch.readings.length);
-        for (const durable of batch.onDurable) durable();
-        this.deps.bus.emit('readingsStored', { readings: batch.readings, committedAt: this.deps.clock() });
-        this.#admitWaiting();
-      }
-    } finally {
-      this.#committing = false;
-    }
+  #startCommit(): void {
+    if (this.#pending.readings.length === 0 || this.#inFlight >= this.store.writeConcurrency) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const batch = this.#pending;
+    this.#pending = { readings: [], onDurable: [] };
+    this.#inFlight++;
+    const written = this.#commitWithRetry(batch.readings).then(
+      () => true,
+      (error: unknown) => {
+        this.deps.log.error(
+          { err: error, readings: batch.readings.length },
+          'telemetry commit failed unexpectedly; its messages stay unacknowledged',
+        );
+        return false;
+      },
+    );
+    void written.then(() => {
+      this.#inFlight--;
+      // Once this turn's acknowledgements have gone out (they are promise callbacks, so they run first).
+      setImmediate(() => {
+        if (this.#pending.readings.length === 0) return;
+        if (this.#inFlight === 0) this.#startCommit();
+        else this.#flushSoon(0);
+      });
+    });
+    this.#acknowledged = this.#acknowledged
+      .then(() => written)
+      .then((stored) => {
+        if (stored) this.#acknowledge(batch);
+      })
+      .catch((error: unknown) => this.deps.log.error({ err: error }, 'acknowledging a commit failed'));
+  }
+
+  #acknowledge(batch: Batch): void {
+    this.#setBuffered(this.#buffered - batch.readings.length);
+    for (const durable of batch.onDurable) durable();
+    this.deps.bus.emit('readingsStored', { readings: batch.readings, committedAt: this.deps.clock() });
+    this.#admitWaiting();
     if (this.#buffered === 0 && this.#waitingForSpace.length === 0) {
       for (const resolve of this.#drained.splice(0)) resolve();
     }

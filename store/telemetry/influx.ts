@@ -74,6 +74,8 @@ function msLiteral(ms: number): string {
  */
 export class InfluxTelemetryStore implements TelemetryStore {
   readonly kind = 'influx';
+  /** Each write is an HTTP round trip and a WAL append on the server: a few in flight keep both busy. */
+  readonly writeConcurrency = 4;
   readonly #client: InfluxDB;
   readonly #server: string;
   readonly #database: string;

@@ -49,6 +49,11 @@ export interface WriteResult {
 export interface TelemetryStore {
   /** Backend name for logs and metrics. */
   readonly kind: string;
+  /**
+   * How many writes are worth having in flight at once: 1 for an embedded store (one writer), more for a server
+   * whose writes each wait for a round trip. Ingest overlaps up to this many commits, acknowledging them in order.
+   */
+  readonly writeConcurrency: number;
   /** Creates files, databases and retention policies as needed; must be called before anything else. */
   open(): Promise<void>;
   /**

@@ -213,6 +213,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  */
 export class SqliteTelemetryStore implements TelemetryStore {
   readonly kind = 'sqlite';
+  readonly writeConcurrency = 1;
   readonly #dir: string;
   readonly #retentionMs: number;
   readonly #clock: () => number;

@@ -144,4 +144,46 @@ describe('group commit', () => {
     expect(stored).toBe(60);
     await committer.close();
   });
+
+  it('overlaps commits on a store that takes several writes, and still acknowledges them in order', async () => {
+    // The real store behind a round trip whose length varies, so that later batches often finish first.
+    const remote: TelemetryStore = Object.create(store);
+    Object.defineProperty(remote, 'writeConcurrency', { value: 3 });
+    let inFlight = 0;
+    let mostInFlight = 0;
+    let call = 0;
+    remote.write = async (readings) => {
+      inFlight++;
+      mostInFlight = Math.max(mostInFlight, inFlight);
+      await new Promise((resolve) => setTimeout(resolve, [12, 2, 6][call++ % 3]));
+      inFlight--;
+      return store.write(readings);
+    };
+    const committer = new GroupCommitter(
+      remote,
+      { batchMaxReadings: 20, batchWindowMs: 1, maxBufferedReadings: 10_000 },
+      deps,
+    );
+    const handedOn: number[] = [];
+    const off = bus.on('readingsStored', (batch) => {
+      handedOn.push(...batch.readings.map((r) => r.metrics.v));
+    });
+    const durable: number[] = [];
+    // Messages arrive over time, a batch's worth at a time, while earlier commits are still under way.
+    for (let i = 0; i < 400; i++) {
+      committer.add([reading(i)], { durable: () => durable.push(i) });
+      if (i % 20 === 19) await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    await committer.drain();
+    off();
+    const inOrder = Array.from({ length: 400 }, (_, i) => i);
+    expect(mostInFlight).toBe(3);
+    expect(durable).toEqual(inOrder);
+    expect(handedOn).toEqual(inOrder);
+    let stored = 0;
+    for (let d = 0; d < 7; d++)
+      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
+    expect(stored).toBe(400);
+    await committer.close();
+  });
 });
