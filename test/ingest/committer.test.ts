@@ -49,6 +49,14 @@ describe('group commit', () => {
     store = new SqliteTelemetryStore({ dir, retentionDays: 36500 });
     await store.open();
   });
+  /** Readings in the store, over every device `reading()` makes. */
+  async function storedCount(): Promise<number> {
+    let stored = 0;
+    for (let d = 0; d < 7; d++)
+      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
+    return stored;
+  }
+
   afterEach(async () => {
     await store.close();
     rmSync(dir, { recursive: true, force: true });
@@ -111,10 +119,7 @@ describe('group commit', () => {
     await committer.drain();
     expect(accepted).toHaveLength(300);
     expect(durable.sort((a, b) => a - b)).toEqual(Array.from({ length: 300 }, (_, i) => i));
-    let stored = 0;
-    for (let d = 0; d < 7; d++)
-      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
-    expect(stored).toBe(300);
+    expect(await storedCount()).toBe(300);
     await committer.close();
   });
 
@@ -138,10 +143,7 @@ describe('group commit', () => {
     expect(unstorable.map((r) => r.metrics.v).sort((a, b) => a - b)).toEqual([
       3, 10, 17, 24, 31, 38, 45, 52, 59, 66,
     ]);
-    let stored = 0;
-    for (let d = 0; d < 7; d++)
-      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
-    expect(stored).toBe(60);
+    expect(await storedCount()).toBe(60);
     await committer.close();
   });
 
@@ -180,10 +182,7 @@ describe('group commit', () => {
     expect(mostInFlight).toBe(3);
     expect(durable).toEqual(inOrder);
     expect(handedOn).toEqual(inOrder);
-    let stored = 0;
-    for (let d = 0; d < 7; d++)
-      stored += (await store.query({ device: `d-${d}`, from: 0, to: 2e12, limit: 1000 })).length;
-    expect(stored).toBe(400);
+    expect(await storedCount()).toBe(400);
     await committer.close();
   });
 });

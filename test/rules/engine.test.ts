@@ -2,7 +2,20 @@ import { describe, expect, it } from 'vitest';
 import type { Reading } from '../../core/types.js';
 import { parseRulesConfig } from '../../rules/config.js';
 import type { RulesSnapshot } from '../../rules/engine.js';
-import { DAY, engineFor, HOUR, interleave, of, PUMP_NOISE, pump, run, series, T0 } from './synthetic.js';
+import {
+  DAY,
+  engineFor,
+  HOUR,
+  interleave,
+  of,
+  PUMP_NOISE,
+  pump,
+  run,
+  STEP_AT,
+  series,
+  stepReadings,
+  T0,
+} from './synthetic.js';
 
 const REGION = { model: 'PU-55', region: 'south' };
 
@@ -55,14 +68,8 @@ describe('context: a regional heat wave against one drifting unit', () => {
   });
 });
 
-/** One pump whose vibration steps up on day 3. */
-const stepAt = T0 + 3 * DAY;
-const readings = series({
-  device: 'p1',
-  durationMs: 4 * DAY,
-  noise: PUMP_NOISE,
-  metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
-});
+const stepAt = STEP_AT;
+const readings = stepReadings();
 
 describe('restart: state survives in a snapshot', () => {
   const cut = readings.findIndex((r) => r.ts >= T0 + 2.5 * DAY);

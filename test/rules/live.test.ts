@@ -8,16 +8,11 @@ import { defaultRulesConfig } from '../../rules/config.js';
 import type { Finding } from '../../rules/finding.js';
 import { createRulesEngine, type LiveRules } from '../../rules/live.js';
 import { SNAPSHOT_FILE_NAME } from '../../rules/snapshot-file.js';
-import { DAY, HOUR, MINUTE, PUMP_NOISE, pump, series, T0 } from './synthetic.js';
+import { DAY, HOUR, MINUTE, STEP_AT, stepReadings, T0 } from './synthetic.js';
 
 const DEVICES = { p1: { model: 'PU-55', region: 'south' } };
-const stepAt = T0 + 3 * DAY;
-const readings = series({
-  device: 'p1',
-  durationMs: 4 * DAY,
-  noise: PUMP_NOISE,
-  metrics: pump({ vibration_rms: (t) => (T0 + t < stepAt ? 1.5 : 2.1) }),
-});
+const stepAt = STEP_AT;
+const readings = stepReadings();
 
 /** Publishes readings as ingest does: each stored and committed as it arrives. */
 function publish(bus: EventBus, batch: readonly Reading[]): void {

@@ -101,3 +101,16 @@ export function run(
 export function of(findings: readonly Finding[], device: string, category?: Finding['category']): Finding[] {
   return findings.filter((f) => f.device === device && (!category || f.category === category));
 }
+
+/** When the vibration of `stepReadings()`'s pump steps up: day 3 of four. */
+export const STEP_AT = T0 + 3 * DAY;
+
+/** Four days of one pump, `p1`, whose vibration steps from 1.5 to 2.1 mm/s at STEP_AT. */
+export function stepReadings(): Reading[] {
+  return series({
+    device: 'p1',
+    durationMs: 4 * DAY,
+    noise: PUMP_NOISE,
+    metrics: pump({ vibration_rms: (t) => (T0 + t < STEP_AT ? 1.5 : 2.1) }),
+  });
+}

@@ -96,6 +96,20 @@ export function telemetryStoreContract(
       expect(await everything('dev-exact')).toEqual(expectedPoints([awkward, ...run]));
     });
 
+    it('takes as many writes at once as it says, each of them stored whole', async () => {
+      expect(Number.isInteger(store.writeConcurrency) && store.writeConcurrency >= 1).toBe(true);
+      const batches = Array.from({ length: store.writeConcurrency }, (_, b) =>
+        Array.from({ length: 50 }, (_, i) =>
+          reading(`dev-overlap-${b}`, BASE + i * SECOND, { v: b * 100 + i }),
+        ),
+      );
+      const results = await Promise.all(batches.map((batch) => store.write(batch)));
+      expect(results).toEqual(batches.map(() => ({ stored: 50, duplicates: 0 })));
+      for (const [b, batch] of batches.entries()) {
+        expect(await everything(`dev-overlap-${b}`)).toEqual(expectedPoints(batch));
+      }
+    });
+
     it('keeps each reading to the metrics it carried', async () => {
       const readings = [
         reading('dev-sparse', BASE, { a: 1.5 }),
