@@ -109,7 +109,7 @@ export class Broker {
         // MQTT-3.3.5-2: a 3.1.1 server that refuses a PUBLISH may only acknowledge or close; closing tells the device.
         return callback(new Error(`device ${device ?? '?'} may not publish to ${packet.topic}`));
       }
-      if (!registry.get(device)) {
+      if (!registry.has(device)) {
         // Removed while connected; its session is being closed.
         return callback(new Error(`device ${device} is no longer registered`));
       }

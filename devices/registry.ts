@@ -37,6 +37,8 @@ export class DeviceRegistry {
   /** SHA-256 of tokens already verified with scrypt, so a reconnect storm does not pay the slow hash again. */
   readonly #verified = new Map<string, Buffer>();
   readonly #unsavedSeen = new Map<string, string>();
+  /** The second of each device's latest markSeen, so that messages within a second cost no date formatting. */
+  readonly #seenSecond = new WeakMap<StoredDevice, number>();
   readonly #adminHashes: string[] = [];
   readonly #verifiedAdmin = new Set<string>();
 
@@ -49,6 +51,11 @@ export class DeviceRegistry {
   async load(): Promise<void> {
     for (const device of await this.store.all()) this.#devices.set(device.id, device);
     this.#adminHashes.push(...(await this.store.adminTokenHashes()));
+  }
+
+  /** Whether the device is registered, without building its public view (the broker asks on every message). */
+  has(id: string): boolean {
+    return this.#devices.has(id);
   }
 
   get(id: string): Device | undefined {
@@ -157,10 +164,13 @@ export class DeviceRegistry {
     return false;
   }
 
-  /** Notes that a device was heard from; persisted by flushSeen(). */
+  /** Notes that a device was heard from; persisted by flushSeen(). Kept to the second: it is asked per message. */
   markSeen(id: string, at: number): void {
     const device = this.#devices.get(id);
     if (!device) return;
+    const second = Math.floor(at / 1000);
+    if (this.#seenSecond.get(device) === second) return;
+    this.#seenSecond.set(device, second);
     const iso = new Date(at).toISOString();
     if (device.lastSeenAt !== null && device.lastSeenAt >= iso) return;
     device.lastSeenAt = iso;
