@@ -59,11 +59,16 @@ function earliestPrediction(conditions: readonly TicketCondition[]): number | nu
   return predictions.length === 0 ? null : Math.min(...predictions);
 }
 
-/** The ticket an active finding opens (without an outlet) and its first history entry. */
+/**
+ * The ticket an active finding opens (without an outlet) and its first history entry. `recordedAt` is when the
+ * platform opens it: the ticket and its SLA clocks start then, which is later than the finding's data time when
+ * the readings arrived late (a device's backlog, history fed into a live platform).
+ */
 export function draftProactiveTicket(
   finding: Finding,
   policy: SlaPolicy,
   statusToken: string,
+  recordedAt: number,
 ): { ticket: NewTicket; entry: HistoryEntry } {
   const priority = priorityForFinding(finding);
   const ticket: NewTicket = {
@@ -81,10 +86,10 @@ export function draftProactiveTicket(
     description: describeFinding(finding),
     reportedBy: 'rules',
     conditions: [conditionOf(finding)],
-    ...initialTicketState(policy, priority, finding.at, statusToken),
+    ...initialTicketState(policy, priority, recordedAt, statusToken),
   };
   const entry: HistoryEntry = {
-    at: finding.at,
+    at: recordedAt,
     actor: RULES_ACTOR,
     action: 'opened',
     from: null,
@@ -102,12 +107,22 @@ export interface FindingChange {
   event: TicketEvent['event'] | null;
 }
 
-/** Applies a finding to the active ticket that covers its device and fault code, or a related one. */
-export function applyFinding(ticket: Ticket, finding: Finding, policy: SlaPolicy): FindingChange {
-  return finding.state === 'active' ? applyActive(ticket, finding, policy) : applyCleared(ticket, finding);
+/**
+ * Applies a finding to the active ticket that covers its device and fault code, or a related one. A priority it
+ * raises tightens the deadlines from `recordedAt`, when the platform takes the finding in (see draftProactiveTicket).
+ */
+export function applyFinding(
+  ticket: Ticket,
+  finding: Finding,
+  policy: SlaPolicy,
+  recordedAt: number,
+): FindingChange {
+  return finding.state === 'active'
+    ? applyActive(ticket, finding, policy, recordedAt)
+    : applyCleared(ticket, finding);
 }
 
-function applyActive(ticket: Ticket, finding: Finding, policy: SlaPolicy): FindingChange {
+function applyActive(ticket: Ticket, finding: Finding, policy: SlaPolicy, recordedAt: number): FindingChange {
   const at = finding.at;
   const entries: HistoryEntry[] = [];
   const note = (
@@ -166,7 +181,7 @@ function applyActive(ticket: Ticket, finding: Finding, policy: SlaPolicy): Findi
   const priority = moreUrgent(ticket.priority, priorityForFinding(finding));
   if (priority !== ticket.priority) {
     note('priority', `raised by ${finding.severity} finding ${finding.faultCode}`, ticket.priority, priority);
-    next = { ...next, priority, ...tightenDueTimes(policy, ticket, priority, at) };
+    next = { ...next, priority, ...tightenDueTimes(policy, ticket, priority, recordedAt) };
   }
   const notable = entries.length > 0;
   return {

@@ -5,8 +5,10 @@
  * store's constraints keep a second process honest as well.
  *
  * Time: a finding's changes are stamped with its data time (`finding.at`), so replaying a CSV gives
- * the same tickets, deadlines and history as the live run did; changes made by people are stamped with
- * `clock()`.
+ * the same tickets and history as the live run did. A proactive ticket opens, and its SLA clocks start, when
+ * the platform records it: the later of that and `clock()`, so readings that arrive late (a device's backlog,
+ * history fed into a live platform) do not open tickets already overdue. Changes made by people are stamped
+ * with `clock()`.
  */
 import { randomBytes } from 'node:crypto';
 import type { EventBus } from '../core/bus.js';
@@ -159,6 +161,7 @@ export class TicketService {
   handleFinding(finding: Finding): Promise<TicketEvent[]> {
     return this.#serial(async () => {
       const key = findingKey(finding);
+      const recordedAt = Math.max(finding.at, this.#clock());
       for (let attempt = 0; attempt < MAX_WRITE_ATTEMPTS; attempt++) {
         const ticket = await this.#ticketForFinding(finding);
         if (!ticket) {
@@ -166,8 +169,8 @@ export class TicketService {
             await this.#store.recordFinding({ key, ticketId: null, finding });
             return [];
           }
-          const draft = draftProactiveTicket(finding, this.#policy, this.#newStatusToken());
-          const assigned = await this.#autoAssign(draft.ticket, finding.at);
+          const draft = draftProactiveTicket(finding, this.#policy, this.#newStatusToken(), recordedAt);
+          const assigned = await this.#autoAssign(draft.ticket, recordedAt);
           const created = await this.#store.createTicket(assigned.ticket, {
             history: [draft.entry, ...assigned.entries],
             finding: { key, ticketId: null, finding },
@@ -177,7 +180,7 @@ export class TicketService {
           this.#bus?.emit('ticketOpened', created.ticket);
           return [{ event: 'ticket_opened', at: finding.at, ticket: created.ticket }];
         }
-        const change = applyFinding(ticket, finding, this.#policy);
+        const change = applyFinding(ticket, finding, this.#policy, recordedAt);
         const updated = await this.#store.updateTicket(change.ticket, {
           history: change.entries,
           finding: { key, ticketId: ticket.id, finding },

@@ -52,7 +52,9 @@ describe('dashboard in Chromium', () => {
   beforeAll(async () => {
     if (!existsSync(join(DASHBOARD_DIR, 'index.html')))
       throw new Error(`the dashboard is not built in ${DASHBOARD_DIR}: run npm run build first`);
-    platform = await startTestPlatform();
+    // The platform's clock, set back while one ticket is recorded so that its SLA clock started in the past.
+    let clockOffset = 0;
+    platform = await startTestPlatform({}, { clock: () => Date.now() + clockOffset });
     base = `http://127.0.0.1:${platform.httpPort}`;
     const now = Date.now();
     const tokens: Record<string, string> = {};
@@ -79,9 +81,10 @@ describe('dashboard in Chromium', () => {
       evidence: { current: 5.3, limit: 4.5, zone: 'D' },
       predictionUncertaintyHours: null,
       state: 'active' as const,
-      // Opened half an hour ago: the 15-minute P1 respond-by has passed.
       at: now - 30 * MINUTE,
     };
+    // Recorded half an hour ago: the 15-minute P1 respond-by has passed.
+    clockOffset = -30 * MINUTE;
     await platform.tickets.handleFinding({
       ...finding,
       device: 'ac-1',
@@ -92,6 +95,7 @@ describe('dashboard in Chromium', () => {
       severity: 'critical',
       predictedFailureAt: now + 3 * HOUR,
     });
+    clockOffset = 0;
     await platform.tickets.handleFinding({
       ...finding,
       device: 'fr-1',

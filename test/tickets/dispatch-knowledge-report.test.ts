@@ -25,7 +25,7 @@ function outlet(id: string, lat: number, lon: number, extra: Partial<Outlet> = {
 }
 
 function setup() {
-  let now = T0 + HOUR;
+  let now = T0;
   const store = new SqliteTicketStore(':memory:');
   const service = createTicketService({ store, clock: () => now, deviceLocation: (id) => SITES[id] });
   return {
@@ -39,7 +39,7 @@ function setup() {
 
 describe('dispatch to outlets', () => {
   it('assigns the nearest outlet with capacity and the skill, moving on when it is full', async () => {
-    const { store, service } = setup();
+    const { store, service, setNow } = setup();
     await store.open();
     await store.saveOutlet(outlet('schwabing', 48.16, 11.58)); // ~2.5 km
     await store.saveOutlet(outlet('centre-fridges', 48.137, 11.576, { skills: ['FR-300'], capacity: 10 }));
@@ -68,6 +68,7 @@ describe('dispatch to outlets', () => {
     const [third] = await service.handleFinding(finding({ device: 'ac-3' }));
     expect(third.ticket.outletId).toBe('schwabing');
 
+    setNow(T0 + HOUR);
     await service.transition(third.ticket.id, { to: 'in_progress', actor: 'tom' });
     await service.transition(third.ticket.id, {
       to: 'resolved',
@@ -81,13 +82,14 @@ describe('dispatch to outlets', () => {
   });
 
   it('leaves a ticket unassigned when no outlet can take it, and lets a person reassign', async () => {
-    const { store, service } = setup();
+    const { store, service, setNow } = setup();
     await store.open();
     const [opened] = await service.handleFinding(finding({ device: 'ac-1' }));
     expect(opened.ticket.outletId).toBeNull();
     await store.saveOutlet(outlet('pasing', 48.15, 11.46));
     await store.saveOutlet(outlet('far', 48.5, 11.9));
 
+    setNow(T0 + HOUR);
     const auto = await service.assign(opened.ticket.id, { auto: true, actor: 'dana' });
     expect(auto).toMatchObject({ outletId: 'pasing', firstResponseAt: T0 + HOUR });
     const manual = await service.assign(opened.ticket.id, {
@@ -129,6 +131,7 @@ describe('knowledge base and measures', () => {
       fix: Resolution | 'nff',
       feedback?: { csat: number; nps: number },
     ) => {
+      setNow(openedAt);
       const [{ ticket }] = await service.handleFinding(finding({ device, at: openedAt }));
       setNow(openedAt + 30 * MINUTE);
       if (fix === 'nff') return service.transition(ticket.id, { to: 'no_fault_found', actor: 'tom' });

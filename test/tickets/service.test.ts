@@ -10,7 +10,7 @@ import { finding, HOUR, MINUTE, T0 } from './fixtures.js';
 
 /** A service over a fresh in-memory store, as replay builds it, with a bus that records what it carries. */
 function setup(extra: Partial<Parameters<typeof createTicketService>[0]> = {}) {
-  let now = T0 + 2 * HOUR;
+  let now = T0;
   const busErrors: unknown[] = [];
   const bus = new EventBus((_event, error) => busErrors.push(error));
   const opened: Ticket[] = [];
@@ -73,6 +73,28 @@ describe('proactive tickets from findings', () => {
     expect(await service.history(ticket.id)).toEqual([
       expect.objectContaining({ at: T0, actor: 'system:rules', action: 'opened', to: 'open' }),
     ]);
+  });
+
+  it('opens a ticket for a finding that arrives late when it is recorded, its SLA clocks starting then', async () => {
+    const { service, setNow } = setup();
+    // Readings from three hours ago (a device's backlog) produce the finding now.
+    setNow(T0 + 3 * HOUR);
+    const [{ event, at, ticket }] = await service.handleFinding(finding({ severity: 'warning' }));
+    expect({ event, at }).toEqual({ event: 'ticket_opened', at: T0 });
+    expect(ticket).toMatchObject({
+      openedAt: T0 + 3 * HOUR,
+      respondDueAt: T0 + 4 * HOUR,
+      resolveDueAt: T0 + 27 * HOUR,
+      conditions: [expect.objectContaining({ at: T0 })],
+    });
+    // A later finding of the backlog that raises the priority tightens the deadlines from now, not from then.
+    setNow(T0 + 3 * HOUR + 5 * MINUTE);
+    const [raised] = await service.handleFinding(finding({ at: T0 + 30 * MINUTE, severity: 'critical' }));
+    expect(raised.ticket).toMatchObject({
+      priority: 'P1',
+      respondDueAt: T0 + 3 * HOUR + 20 * MINUTE,
+      resolveDueAt: T0 + 7 * HOUR + 5 * MINUTE,
+    });
   });
 
   it('updates the open ticket for the same device and fault, and stays quiet when nothing changed', async () => {
@@ -373,7 +395,8 @@ describe('the ticket lifecycle', () => {
   });
 
   it('opens reactive tickets, refusing a second one for the same fault', async () => {
-    const { service } = setup({ deviceModel: (id) => (id === 'pu-1' ? 'PU-55' : undefined) });
+    const { service, setNow } = setup({ deviceModel: (id) => (id === 'pu-1' ? 'PU-55' : undefined) });
+    setNow(T0 + 2 * HOUR);
     const reported = await service.openReactive({
       device: 'pu-1',
       title: 'pump is loud',
