@@ -49,10 +49,6 @@ export const connectionsBenchmark: Benchmark = {
     { key: 'concurrency', label: 'concurrency' },
   ],
 
-  async unavailable() {
-    return null;
-  },
-
   async run(context): Promise<Measurement> {
     const { count: wanted, concurrency } = context.scale.connections;
     const notes: string[] = [];

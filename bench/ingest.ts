@@ -328,10 +328,6 @@ export const ingestBenchmark: Benchmark = {
     { key: 'bound', label: 'ended by' },
   ],
 
-  async unavailable() {
-    return null;
-  },
-
   async run(context): Promise<Measurement> {
     const phases = ingestPhases(context.scale);
     const notes = new Set<string>();

@@ -193,10 +193,6 @@ export const latencyBenchmark: Benchmark = {
     { key: 'generatorLagP99', label: 'gen lag p99 ms', digits: 1 },
   ],
 
-  async unavailable() {
-    return null;
-  },
-
   async run(context): Promise<Measurement> {
     const scale = context.scale.latency;
     const rows: Row[] = [];

@@ -26,10 +26,6 @@ export const rulesBenchmark: Benchmark = {
     { key: 'findings', label: 'findings' },
   ],
 
-  async unavailable() {
-    return null;
-  },
-
   async run(context): Promise<Measurement> {
     const { rules } = context.scale;
     const job: RulesJob = { ...rules, seed: context.seed, deadlineMs: DEADLINE_MS };

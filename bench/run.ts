@@ -101,7 +101,7 @@ async function runBenchmark(benchmark: Benchmark, options: Options, group: Proce
     loadAverageAtStart: loadavg()[0],
   };
   const progress = (message: string) => process.stderr.write(`[${benchmark.name}] ${message}\n`);
-  const unavailable = await benchmark.unavailable();
+  const unavailable = await benchmark.unavailable?.();
   if (unavailable) {
     return {
       ...base,

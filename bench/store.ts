@@ -166,10 +166,6 @@ export const storeBenchmark: Benchmark = {
     { key: 'points', label: 'points' },
   ],
 
-  async unavailable() {
-    return null;
-  },
-
   async run(context): Promise<Measurement> {
     const scale = context.scale.store;
     const rows: Row[] = [];

@@ -67,9 +67,9 @@ export interface Benchmark {
   columns: Column[];
   /**
    * Why the benchmark cannot run at all on this machine or in this tree (a missing tool or module), checked before
-   * it starts; null when it can.
+   * it starts; null (or no such method) when it can.
    */
-  unavailable(): Promise<string | null>;
+  unavailable?(): Promise<string | null>;
   run(context: BenchContext): Promise<Measurement>;
   /** The tracked targets, judged on the median rows. */
   targets?(rows: Row[]): TargetCheck[];

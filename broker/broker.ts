@@ -4,7 +4,7 @@ import type { EventBus } from '../core/bus.js';
 import type { DeviceKeys } from '../core/device-keys.js';
 import type { Logger } from '../core/log.js';
 import type { Metrics } from '../core/metrics.js';
-import { DEVICE_ID_PATTERN, mayPublish, maySubscribe, parseDeviceTopic } from '../core/wire.js';
+import { DEVICE_ID_PATTERN, mayPublish, maySubscribe, publishedKind } from '../core/wire.js';
 import type { DeviceRegistry } from '../devices/registry.js';
 import type { Ingest, Sender } from '../ingest/ingest.js';
 import { bridgeConnection } from './mqtt5-bridge.js';
@@ -103,17 +103,17 @@ export class Broker {
 
     aedes.authorizePublish = (client, packet, callback) => {
       const sender = client ? this.#senderOf.get(client) : undefined;
-      const device = sender?.id;
-      if (!sender || !device || !mayPublish(device, packet.topic)) {
+      const kind = sender ? publishedKind(sender.id, packet.topic) : null;
+      if (!sender || kind === null) {
         metrics.aclRefusals.inc({ action: 'publish' });
         // MQTT-3.3.5-2: a 3.1.1 server that refuses a PUBLISH may only acknowledge or close; closing tells the device.
-        return callback(new Error(`device ${device ?? '?'} may not publish to ${packet.topic}`));
+        return callback(new Error(`device ${sender?.id ?? '?'} may not publish to ${packet.topic}`));
       }
+      const device = sender.id;
       if (!registry.has(device)) {
         // Removed while connected; its session is being closed.
         return callback(new Error(`device ${device} is no longer registered`));
       }
-      const kind = parseDeviceTopic(packet.topic)?.kind;
       if (kind === 'telemetry') {
         try {
           ingest.handleTelemetry(sender, packet.payload as Buffer, packet.qos > 0, () => callback(null));

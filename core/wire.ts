@@ -56,14 +56,16 @@ export function parseDeviceTopic(topic: string): ParsedDeviceTopic | null {
   return null;
 }
 
+/** What `deviceId` publishes to `topic`: its own telemetry or status, or null for anything it may not publish to. */
+export function publishedKind(deviceId: string, topic: string): 'telemetry' | 'status' | null {
+  const parsed = parseDeviceTopic(topic);
+  if (parsed === null || parsed.deviceId !== deviceId) return null;
+  return parsed.kind === 'telemetry' || parsed.kind === 'status' ? parsed.kind : null;
+}
+
 /** May `deviceId` publish to `topic`? Only its own telemetry and status. */
 export function mayPublish(deviceId: string, topic: string): boolean {
-  const parsed = parseDeviceTopic(topic);
-  return (
-    parsed !== null &&
-    parsed.deviceId === deviceId &&
-    (parsed.kind === 'telemetry' || parsed.kind === 'status')
-  );
+  return publishedKind(deviceId, topic) !== null;
 }
 
 /** May `deviceId` subscribe to `filter`? Only below its own `cmd/`. */
